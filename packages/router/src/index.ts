@@ -1,0 +1,2 @@
+// Filled by this package's own issue.
+export {};

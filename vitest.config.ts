@@ -1,0 +1,30 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * One vitest config for the whole monorepo, with one project per package.
+ *
+ * The `strata-source` condition makes `@strata/*` imports resolve to each package's `src/`
+ * (see the `exports` maps), so tests never run against stale builds. Node itself (the demo's
+ * built CLI, users) resolves the same imports to `dist/`.
+ */
+const packages = ['transport', 'http-parser', 'response', 'router', 'server', 'websocket'];
+
+const conditions = ['strata-source', 'node', 'import', 'module', 'default'];
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ['strata-source'] } },
+  test: {
+    reporters: ['default', ['json', { outputFile: '.vitest/results.json' }]],
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+    projects: [
+      ...packages.map((name) => ({
+        extends: true as const,
+        test: { name, root: `packages/${name}`, include: ['test/**/*.test.ts'] },
+      })),
+      { extends: true as const, test: { name: 'demo', root: 'apps/demo', include: ['test/**/*.test.ts'] } },
+      { extends: true as const, test: { name: 'scripts', root: 'scripts', include: ['test/**/*.test.ts'] } },
+    ],
+  },
+});
