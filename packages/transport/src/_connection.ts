@@ -1,0 +1,324 @@
+import type { Socket } from 'node:net';
+import { TransportError, TransportErrorCode } from './_errors';
+import type { ProxyHeader } from './_proxy';
+import type { Connection, ConnectionHandlers } from './_types';
+
+/** What a connection reports back to the listener that owns it. */
+export interface ConnectionOwner {
+  readonly closing: boolean;
+  connectionClosed(conn: SocketConnection): void;
+}
+
+/** Property on the socket that points back at its connection (no per-connection closures). */
+const kConn = Symbol('strata.connection');
+type OwnedSocket = Socket & { [kConn]?: SocketConnection };
+
+/**
+ * Cork batches are copied into a shared slab (like Node's Buffer pool) and written as one
+ * contiguous buffer: one `write` syscall per batch, cheaper than `writev` of many small pieces.
+ * A slab is never overwritten; once full a fresh one is allocated and the old one is freed by the
+ * GC when its last queued slice has been written.
+ */
+const SLAB_SIZE = 64 * 1024;
+/** Writes larger than this are not copied into the slab; they are queued as they are. */
+const COPY_LIMIT = 16 * 1024;
+let slab: Buffer = Buffer.allocUnsafeSlow(SLAB_SIZE);
+let slabPos = 0;
+
+let nextId = 1;
+
+/** Connection over a `node:net` or `node:tls` socket. */
+export class SocketConnection implements Connection {
+  readonly id: number;
+  data: unknown = undefined;
+  readonly encrypted: boolean;
+  readonly proxy: ProxyHeader | null;
+  closed = false;
+  /** @internal */
+  readonly socket: Socket;
+  /** @internal */
+  handlers: ConnectionHandlers;
+  /** @internal */
+  readonly owner: ConnectionOwner | null;
+  /** @internal */
+  error: Error | undefined = undefined;
+  /** @internal */
+  ended = false;
+  /** @internal */
+  paused = false;
+  /** @internal true once a write returned false and `onDrain` is owed. */
+  needDrain = false;
+  private isIdle = false;
+  private readonly hwm: number;
+  private corkDepth = 0;
+  private segSlab: Buffer | null = null;
+  private segStart = 0;
+  private segEnd = 0;
+  private nodeCorked = false;
+  private readonly remoteAddr: string;
+  private readonly remotePortNum: number;
+  private readonly localAddr: string;
+  private readonly localPortNum: number;
+
+  constructor(
+    socket: Socket,
+    handlers: ConnectionHandlers,
+    owner: ConnectionOwner | null,
+    encrypted: boolean,
+    proxy: ProxyHeader | null,
+    idleTimeout: number,
+  ) {
+    this.id = nextId++;
+    this.socket = socket;
+    this.handlers = handlers;
+    this.owner = owner;
+    this.encrypted = encrypted;
+    this.proxy = proxy;
+    if (proxy !== null && proxy.command === 'proxy' && proxy.family !== 'unknown') {
+      this.remoteAddr = proxy.sourceAddress;
+      this.remotePortNum = proxy.sourcePort;
+    } else {
+      // Read now (one getpeername, cached by Node): the handle is gone once the socket closes.
+      this.remoteAddr = socket.remoteAddress ?? '';
+      this.remotePortNum = socket.remotePort ?? 0;
+    }
+    this.hwm = socket.writableHighWaterMark;
+    this.localAddr = socket.localAddress ?? '';
+    this.localPortNum = socket.localPort ?? 0;
+    (socket as OwnedSocket)[kConn] = this;
+    socket.on('data', onSocketData);
+    socket.on('drain', onSocketDrain);
+    socket.on('end', onSocketEnd);
+    socket.on('timeout', onSocketTimeout);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
+    if (idleTimeout > 0) socket.setTimeout(idleTimeout);
+  }
+
+  get idle(): boolean {
+    return this.isIdle;
+  }
+
+  set idle(value: boolean) {
+    this.isIdle = value;
+    if (value && !this.ended && this.owner?.closing) this.end();
+  }
+
+  get writableLength(): number {
+    return this.socket.writableLength + (this.segEnd - this.segStart);
+  }
+
+  get remoteAddress(): string {
+    return this.remoteAddr;
+  }
+
+  get remotePort(): number {
+    return this.remotePortNum;
+  }
+
+  get localAddress(): string {
+    return this.localAddr;
+  }
+
+  get localPort(): number {
+    return this.localPortNum;
+  }
+
+  /** The ALPN protocol negotiated on a TLS connection (false when none or not TLS). */
+  get alpnProtocol(): string | false {
+    const p = (this.socket as Socket & { alpnProtocol?: string | false | null }).alpnProtocol;
+    return typeof p === 'string' ? p : false;
+  }
+
+  /** The SNI server name a TLS client asked for (false when none or not TLS). */
+  get servername(): string | false {
+    const s = (this.socket as Socket & { servername?: string | false | null }).servername;
+    return typeof s === 'string' ? s : false;
+  }
+
+  write(data: Uint8Array | string): boolean {
+    if (this.ended || this.closed) return false;
+    if (this.corkDepth > 0) return this.writeCorked(data);
+    const ok = this.socket.write(data);
+    if (!ok) this.needDrain = true;
+    return ok;
+  }
+
+  cork(): void {
+    this.corkDepth++;
+  }
+
+  uncork(): void {
+    if (this.corkDepth === 0) return;
+    if (--this.corkDepth > 0) return;
+    this.flushBatch();
+  }
+
+  end(data?: Uint8Array | string): void {
+    if (this.ended || this.closed) return;
+    if (data !== undefined) this.write(data);
+    if (this.corkDepth > 0) {
+      this.corkDepth = 0;
+      this.flushBatch();
+    }
+    this.ended = true;
+    this.socket.end();
+  }
+
+  destroy(error?: Error): void {
+    if (this.closed || this.socket.destroyed) return;
+    this.segSlab = null;
+    this.segStart = this.segEnd = 0;
+    this.corkDepth = 0;
+    this.ended = true;
+    this.socket.destroy(error);
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.socket.resume();
+  }
+
+  setIdleTimeout(ms: number): void {
+    if (this.closed) return;
+    this.socket.setTimeout(Math.max(ms, 0));
+  }
+
+  setHandlers(handlers: ConnectionHandlers): void {
+    this.handlers = handlers;
+  }
+
+  private writeCorked(data: Uint8Array | string): boolean {
+    if (typeof data === 'string') {
+      const max = data.length * 3; // worst case UTF-8 expansion of UTF-16 code units
+      if (max > COPY_LIMIT) {
+        this.writeDirect(Buffer.from(data, 'utf8'));
+      } else {
+        this.reserve(max);
+        const n = slab.write(data, slabPos, 'utf8');
+        slabPos += n;
+        this.segEnd = slabPos;
+      }
+    } else if (data.length > COPY_LIMIT) {
+      this.writeDirect(data);
+    } else {
+      const n = data.length;
+      this.reserve(n);
+      slab.set(data, slabPos);
+      slabPos += n;
+      this.segEnd = slabPos;
+    }
+    const ok = this.socket.writableLength + (this.segEnd - this.segStart) < this.hwm;
+    if (!ok) this.needDrain = true;
+    return ok;
+  }
+
+  /** Make room for `n` bytes at the end of this batch's slab segment. */
+  private reserve(n: number): void {
+    if (
+      this.segSlab !== null &&
+      (this.segSlab !== slab || this.segEnd !== slabPos || SLAB_SIZE - slabPos < n)
+    ) {
+      // Another connection appended to the slab, or it is full: queue what we have.
+      this.queueSegment();
+    }
+    if (SLAB_SIZE - slabPos < n) {
+      slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+      slabPos = 0;
+    }
+    if (this.segSlab === null) {
+      this.segSlab = slab;
+      this.segStart = this.segEnd = slabPos;
+    }
+  }
+
+  /** Queue the current segment inside a Node cork so several pieces still leave in one writev. */
+  private queueSegment(): void {
+    const seg = this.segSlab;
+    if (seg === null) return;
+    this.segSlab = null;
+    if (this.segEnd > this.segStart) {
+      if (!this.nodeCorked) {
+        this.nodeCorked = true;
+        this.socket.cork();
+      }
+      this.socket.write(seg.subarray(this.segStart, this.segEnd));
+    }
+    this.segStart = this.segEnd = 0;
+  }
+
+  private writeDirect(data: Uint8Array): void {
+    this.queueSegment();
+    if (!this.nodeCorked) {
+      this.nodeCorked = true;
+      this.socket.cork();
+    }
+    this.socket.write(data);
+  }
+
+  private flushBatch(): void {
+    const seg = this.segSlab;
+    if (seg !== null) {
+      this.segSlab = null;
+      if (this.segEnd > this.segStart) this.socket.write(seg.subarray(this.segStart, this.segEnd));
+      this.segStart = this.segEnd = 0;
+    }
+    if (this.nodeCorked) {
+      this.nodeCorked = false;
+      this.socket.uncork();
+    }
+    // A write returned false while corked, but the flush went straight to the kernel: Node will
+    // not emit 'drain' then, so the owed onDrain is delivered on the next tick.
+    if (this.needDrain && !this.socket.writableNeedDrain) process.nextTick(emitOwedDrain, this);
+  }
+}
+
+function emitOwedDrain(conn: SocketConnection): void {
+  if (!conn.needDrain || conn.closed || conn.socket.writableNeedDrain) return;
+  conn.needDrain = false;
+  conn.handlers.onDrain?.(conn);
+}
+
+function onSocketData(this: OwnedSocket, chunk: Buffer): void {
+  const conn = this[kConn]!;
+  conn.handlers.onData(conn, chunk);
+}
+
+function onSocketDrain(this: OwnedSocket): void {
+  const conn = this[kConn]!;
+  if (!conn.needDrain) return;
+  conn.needDrain = false;
+  conn.handlers.onDrain?.(conn);
+}
+
+function onSocketEnd(this: OwnedSocket): void {
+  const conn = this[kConn]!;
+  const h = conn.handlers;
+  if (h.onEnd !== undefined) h.onEnd(conn);
+  else conn.end();
+}
+
+function onSocketTimeout(this: OwnedSocket): void {
+  const conn = this[kConn]!;
+  const h = conn.handlers;
+  if (h.onTimeout !== undefined) h.onTimeout(conn);
+  else conn.destroy(new TransportError(TransportErrorCode.IDLE_TIMEOUT, 'connection idle timeout'));
+}
+
+function onSocketError(this: OwnedSocket, err: Error): void {
+  const conn = this[kConn]!;
+  if (conn.error === undefined) conn.error = err;
+}
+
+function onSocketClose(this: OwnedSocket): void {
+  const conn = this[kConn]!;
+  conn.closed = true;
+  conn.ended = true;
+  if (conn.owner !== null) conn.owner.connectionClosed(conn);
+  conn.handlers.onClose?.(conn, conn.error);
+}
