@@ -180,6 +180,7 @@ export class ResponseWriter {
   private done = false;
   private body = 0;
   private trailerList: string[] | null = null;
+  private headText: string | null = null;
   private aborted = false;
   private wake: (() => void) | null = null;
   private cancelSource: (() => void) | null = null;
@@ -207,6 +208,14 @@ export class ResponseWriter {
   /** The keep-alive decision after this response: false means the server must close the connection. */
   get keepAlive(): boolean {
     return this.ka;
+  }
+  /**
+   * The serialised head exactly as handed to the sink (status line, fields and the empty line), or
+   * null before it is written. Kept by reference, so reading it costs nothing; for logging and wire
+   * inspectors. Interim (1xx) heads are not included.
+   */
+  get head(): string | null {
+    return this.headText;
   }
   /** Body bytes written so far (after framing decisions; 0 for HEAD/204/304). */
   get bytesWritten(): number {
@@ -833,6 +842,7 @@ export class ResponseWriter {
     s += framing;
     s += CRLF;
     this.sent = true;
+    this.headText = s;
     return s;
   }
 

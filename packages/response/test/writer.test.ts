@@ -612,6 +612,15 @@ describe('streaming with backpressure', () => {
     expect(cancelled).toBe(true);
   });
 
+  it('exposes the serialised head exactly as written, for inspectors', () => {
+    const { sink, res } = make();
+    expect(res.head).toBeNull();
+    res.status(201).header('X-Thing', 'a').send('hello');
+    const { head, body } = split(sink.bytes);
+    expect(res.head).toBe(head);
+    expect(body.toString()).toBe('hello');
+  });
+
   it('a source error before the head leaves the writer usable', async () => {
     const { sink, res } = make();
     await expect(
