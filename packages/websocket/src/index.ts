@@ -1,2 +1,23 @@
-// Filled by this package's own issue.
-export {};
+/**
+ * @strata/websocket: RFC 6455 WebSocket server and client with RFC 7692 permessage-deflate.
+ * Application layer: runs on any connection shaped like {@link WebSocketConnection}
+ * (`@strata/transport`'s `Connection`, or a `node:net` socket via {@link fromNodeSocket}).
+ * @packageDocumentation
+ */
+export { type ConnectOptions, connect } from './_client';
+export {
+  fromNodeRequest,
+  fromNodeSocket,
+  type WebSocketConnection,
+  type WebSocketConnectionHandlers,
+} from './_connection';
+export { CloseCode, isValidCloseCode, Opcode, ReadyState, SendStatus, WebSocketError } from './_constants';
+export type { PerMessageDeflateOptions } from './_deflate';
+export { acceptKey, type UpgradeRequest } from './_handshake';
+export {
+  type PublishOptions,
+  WebSocketServer,
+  type WebSocketServerEvents,
+  type WebSocketServerOptions,
+} from './_server';
+export { type SendOptions, type SlowClientPolicy, WebSocket, type WebSocketEvents } from './_websocket';

@@ -1,0 +1,412 @@
+import { constants, createDeflateRaw, createInflateRaw, type DeflateRaw, type InflateRaw } from 'node:zlib';
+import { CloseCode, WebSocketError } from './_constants';
+import type { Inflater } from './_receiver';
+
+/** permessage-deflate settings (RFC 7692). */
+export interface PerMessageDeflateOptions {
+  /** Server resets its compressor after every message (less memory, worse ratio). Default false. */
+  serverNoContextTakeover?: boolean;
+  /** Ask the client to reset its compressor after every message. Default false. */
+  clientNoContextTakeover?: boolean;
+  /** Largest LZ77 window the server compresses with, 9..15 (8 is accepted but then the server sends
+   *  uncompressed, because zlib cannot produce a raw 256-byte-window stream). Default 15. */
+  serverMaxWindowBits?: number;
+  /** Window the client is asked to use when it offers `client_max_window_bits`, 8..15. Default: not asked. */
+  clientMaxWindowBits?: number;
+  /** Messages smaller than this many bytes are sent uncompressed. Default 1024. */
+  threshold?: number;
+  /** zlib compression level 0..9. Default 1 (fast). */
+  level?: number;
+  /** zlib memLevel 1..9 for compressors. Default 8. */
+  memLevel?: number;
+  /** Most zlib operations running at once across all connections sharing this config. Default 10. */
+  concurrency?: number;
+}
+
+/** The parameters agreed in the handshake (as seen by this side). */
+export interface DeflateParams {
+  serverNoContextTakeover: boolean;
+  clientNoContextTakeover: boolean;
+  /** 0 = not present */
+  serverMaxWindowBits: number;
+  /** 0 = not present, -1 = present without a value (offer only) */
+  clientMaxWindowBits: number;
+}
+
+/** Parses one extension header value into `[name, params][]` (RFC 7230 §3.2.6 tokens, quoted strings). */
+export function parseExtensions(header: string): Array<[string, Array<[string, string | true]>]> | null {
+  const out: Array<[string, Array<[string, string | true]>]> = [];
+  let i = 0;
+  const n = header.length;
+  const skipWs = () => {
+    while (i < n && (header.charCodeAt(i) === 0x20 || header.charCodeAt(i) === 0x09)) i++; // ' ' '\t'
+  };
+  const token = (): string => {
+    const start = i;
+    while (i < n && isTokenChar(header.charCodeAt(i))) i++;
+    return header.slice(start, i);
+  };
+  for (;;) {
+    skipWs();
+    if (i >= n) break;
+    if (header.charCodeAt(i) === 0x2c) {
+      // ',' empty list element
+      i++;
+      continue;
+    }
+    const name = token();
+    if (name === '') return null;
+    const params: Array<[string, string | true]> = [];
+    skipWs();
+    while (i < n && header.charCodeAt(i) === 0x3b) {
+      // ';'
+      i++;
+      skipWs();
+      const key = token();
+      if (key === '') return null;
+      skipWs();
+      let value: string | true = true;
+      if (i < n && header.charCodeAt(i) === 0x3d) {
+        // '='
+        i++;
+        skipWs();
+        if (header.charCodeAt(i) === 0x22) {
+          // '"' quoted-string; the unquoted value must still be a token (RFC 6455 §9.1)
+          i++;
+          let v = '';
+          while (i < n && header.charCodeAt(i) !== 0x22) {
+            if (header.charCodeAt(i) === 0x5c) i++; // '\\'
+            v += header[i] ?? '';
+            i++;
+          }
+          if (i >= n) return null;
+          i++;
+          value = v;
+          for (let k = 0; k < v.length; k++) if (!isTokenChar(v.charCodeAt(k))) return null;
+          if (v === '') return null;
+        } else {
+          value = token();
+          if (value === '') return null;
+        }
+        skipWs();
+      }
+      params.push([key.toLowerCase(), value]);
+    }
+    out.push([name.toLowerCase(), params]);
+    skipWs();
+    if (i < n) {
+      if (header.charCodeAt(i) !== 0x2c) return null; // ','
+      i++;
+    }
+  }
+  return out;
+}
+
+function isTokenChar(c: number): boolean {
+  // tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+  if (c >= 0x30 && c <= 0x39) return true;
+  if ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a) return true;
+  return (
+    c === 0x21 ||
+    c === 0x23 ||
+    c === 0x24 ||
+    c === 0x25 ||
+    c === 0x26 ||
+    c === 0x27 ||
+    c === 0x2a ||
+    c === 0x2b ||
+    c === 0x2d ||
+    c === 0x2e ||
+    c === 0x5e ||
+    c === 0x5f ||
+    c === 0x60 ||
+    c === 0x7c ||
+    c === 0x7e
+  );
+}
+
+function windowBits(v: string | true): number {
+  if (v === true) return -1;
+  if (v.length < 1 || v.length > 2) return 0;
+  const n = Number(v);
+  return n >= 8 && n <= 15 && String(n) === v ? n : 0;
+}
+
+/** Validates one offer's (or response's) params; null when invalid (unknown/duplicate/bad values). */
+export function readDeflateParams(params: Array<[string, string | true]>): DeflateParams | null {
+  const p: DeflateParams = {
+    serverNoContextTakeover: false,
+    clientNoContextTakeover: false,
+    serverMaxWindowBits: 0,
+    clientMaxWindowBits: 0,
+  };
+  const seen = new Set<string>();
+  for (const [key, value] of params) {
+    if (seen.has(key)) return null;
+    seen.add(key);
+    if (key === 'server_no_context_takeover') {
+      if (value !== true) return null;
+      p.serverNoContextTakeover = true;
+    } else if (key === 'client_no_context_takeover') {
+      if (value !== true) return null;
+      p.clientNoContextTakeover = true;
+    } else if (key === 'server_max_window_bits') {
+      const b = windowBits(value);
+      if (b <= 0) return null;
+      p.serverMaxWindowBits = b;
+    } else if (key === 'client_max_window_bits') {
+      const b = windowBits(value);
+      if (b === 0) return null;
+      p.clientMaxWindowBits = b;
+    } else {
+      return null;
+    }
+  }
+  return p;
+}
+
+/** Server side: pick the response to the first acceptable offer (RFC 7692 §7.1). */
+export function acceptDeflateOffer(
+  offer: DeflateParams,
+  opts: PerMessageDeflateOptions,
+): DeflateParams | null {
+  const cfgServerBits = opts.serverMaxWindowBits ?? 15;
+  const serverBits =
+    offer.serverMaxWindowBits > 0
+      ? Math.min(offer.serverMaxWindowBits, cfgServerBits)
+      : cfgServerBits < 15
+        ? cfgServerBits
+        : 0;
+  let clientBits = 0;
+  if (offer.clientMaxWindowBits !== 0 && opts.clientMaxWindowBits !== undefined) {
+    clientBits =
+      offer.clientMaxWindowBits > 0
+        ? Math.min(offer.clientMaxWindowBits, opts.clientMaxWindowBits)
+        : opts.clientMaxWindowBits;
+  } else if (offer.clientMaxWindowBits > 0) {
+    clientBits = offer.clientMaxWindowBits;
+  }
+  return {
+    serverNoContextTakeover: offer.serverNoContextTakeover || opts.serverNoContextTakeover === true,
+    clientNoContextTakeover: offer.clientNoContextTakeover || opts.clientNoContextTakeover === true,
+    serverMaxWindowBits: serverBits,
+    clientMaxWindowBits: clientBits,
+  };
+}
+
+/** Serialises agreed params as a `Sec-WebSocket-Extensions` value. */
+export function formatDeflateParams(p: DeflateParams): string {
+  let s = 'permessage-deflate';
+  if (p.serverNoContextTakeover) s += '; server_no_context_takeover';
+  if (p.clientNoContextTakeover) s += '; client_no_context_takeover';
+  if (p.serverMaxWindowBits > 0) s += `; server_max_window_bits=${p.serverMaxWindowBits}`;
+  if (p.clientMaxWindowBits > 0) s += `; client_max_window_bits=${p.clientMaxWindowBits}`;
+  else if (p.clientMaxWindowBits === -1) s += '; client_max_window_bits';
+  return s;
+}
+
+/** FIFO limiter bounding concurrent zlib jobs (zlib runs on the libuv thread pool). */
+export class ZlibLimiter {
+  private running = 0;
+  private readonly queue: Array<() => void> = [];
+  constructor(readonly concurrency: number) {}
+  run(job: () => void): void {
+    if (this.running < this.concurrency) {
+      this.running++;
+      job();
+    } else {
+      this.queue.push(job);
+    }
+  }
+  done(): void {
+    const next = this.queue.shift();
+    if (next !== undefined) next();
+    else this.running--;
+  }
+}
+
+const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+
+/**
+ * One connection's compressor and decompressor, created lazily, torn down on close. With no
+ * context takeover the stream is reset after every message so its window memory is not kept busy.
+ */
+export class PerMessageDeflate implements Inflater {
+  private deflate: DeflateRaw | null = null;
+  private inflate: InflateRaw | null = null;
+  private outChunks: Buffer[] = [];
+  private inChunks: Buffer[] = [];
+  private inLength = 0;
+  private inLimit = 0;
+  private inTooBig = false;
+  private closed = false;
+  /** 0 = never compress outgoing (window 8 requested, which zlib cannot honour for raw streams). */
+  readonly sendWindowBits: number;
+  private readonly sendNoContext: boolean;
+  private readonly recvNoContext: boolean;
+
+  constructor(
+    params: DeflateParams,
+    isServer: boolean,
+    private readonly opts: PerMessageDeflateOptions,
+    private readonly limiter: ZlibLimiter,
+  ) {
+    const bits = isServer ? params.serverMaxWindowBits : params.clientMaxWindowBits;
+    this.sendWindowBits = bits === 8 ? 0 : bits > 0 ? bits : 15;
+    this.sendNoContext = isServer ? params.serverNoContextTakeover : params.clientNoContextTakeover;
+    this.recvNoContext = isServer ? params.clientNoContextTakeover : params.serverNoContextTakeover;
+  }
+
+  /** Compresses one whole message; `cb` gets the payload without the 00 00 FF FF tail. */
+  compress(data: Buffer, cb: (err: Error | null, out: Buffer | null) => void): void {
+    // one compression at a time per connection: output chunks of a flush belong to one message
+    if (this.compressing) {
+      this.compressQueue.push([data, cb]);
+      return;
+    }
+    this.compressing = true;
+    const done = (err: Error | null, out: Buffer | null) => {
+      this.compressing = false;
+      const next = this.compressQueue.shift();
+      cb(err, out);
+      if (next !== undefined && !this.closed) this.compress(next[0], next[1]);
+    };
+    this.compressOne(data, done);
+  }
+
+  private compressing = false;
+  private compressQueue: Array<[Buffer, (err: Error | null, out: Buffer | null) => void]> = [];
+
+  private compressOne(data: Buffer, cb: (err: Error | null, out: Buffer | null) => void): void {
+    this.limiter.run(() => {
+      this.active++;
+      if (this.closed) {
+        this.release();
+        cb(new WebSocketError('WS_CLOSED', 'connection closed', CloseCode.ABNORMAL), null);
+        return;
+      }
+      if (this.deflate === null) {
+        this.deflate = createDeflateRaw({
+          level: this.opts.level ?? 1,
+          memLevel: this.opts.memLevel ?? 8,
+          windowBits: this.sendWindowBits,
+        });
+        this.deflate.on('data', (c: Buffer) => this.outChunks.push(c));
+        this.deflate.on('error', () => {});
+      }
+      const d = this.deflate;
+      d.write(data);
+      d.flush(constants.Z_SYNC_FLUSH, () => {
+        if (this.closed)
+          return cb(new WebSocketError('WS_CLOSED', 'connection closed', CloseCode.ABNORMAL), null);
+        let out = this.outChunks.length === 1 ? this.outChunks[0]! : Buffer.concat(this.outChunks);
+        this.outChunks = [];
+        if (
+          out.length >= 4 &&
+          out[out.length - 4] === 0 &&
+          out[out.length - 3] === 0 &&
+          out[out.length - 2] === 0xff &&
+          out[out.length - 1] === 0xff
+        ) {
+          out = out.subarray(0, out.length - 4);
+        }
+        if (this.sendNoContext) d.reset();
+        this.release();
+        cb(null, out);
+      });
+    });
+  }
+
+  decompress(
+    chunks: Buffer[],
+    _fin: true,
+    maxPayload: number,
+    cb: (err: WebSocketError | null, data: Buffer | null) => void,
+  ): void {
+    this.limiter.run(() => {
+      this.active++;
+      if (this.closed) {
+        this.release();
+        return;
+      }
+      if (this.inflate === null) {
+        this.inflate = createInflateRaw({ windowBits: 15 });
+        this.inflate.on('data', (c: Buffer) => {
+          this.inLength += c.length;
+          if (this.inLength > this.inLimit) {
+            this.inTooBig = true;
+            return;
+          }
+          this.inChunks.push(c);
+        });
+        this.inflate.on('error', (err: Error) => {
+          // a corrupt stream: the connection fails (1007); later flush callbacks never run
+          this.inflate = null;
+          const pending = this.inCallback;
+          this.inCallback = null;
+          if (this.closed) return;
+          this.release();
+          pending?.(
+            new WebSocketError(
+              'WS_INFLATE',
+              `invalid compressed data: ${err.message}`,
+              CloseCode.INVALID_PAYLOAD,
+            ),
+            null,
+          );
+        });
+      }
+      const inf = this.inflate;
+      this.inLimit = maxPayload;
+      this.inLength = 0;
+      this.inTooBig = false;
+      this.inCallback = cb;
+      for (let i = 0; i < chunks.length; i++) inf.write(chunks[i]!);
+      inf.write(TRAILER);
+      inf.flush(() => {
+        if (this.inCallback !== cb) return; // failed meanwhile
+        this.inCallback = null;
+        if (this.closed) return;
+        this.release();
+        const parts = this.inChunks;
+        this.inChunks = [];
+        if (this.inTooBig) {
+          cb(
+            new WebSocketError(
+              'WS_TOO_BIG',
+              `message over maxPayload (${maxPayload} bytes)`,
+              CloseCode.MESSAGE_TOO_BIG,
+            ),
+            null,
+          );
+          return;
+        }
+        if (this.recvNoContext) inf.reset();
+        cb(null, parts.length === 1 ? parts[0]! : Buffer.concat(parts, this.inLength));
+      });
+    });
+  }
+
+  private active = 0;
+  private release(): void {
+    if (this.active > 0) {
+      this.active--;
+      this.limiter.done();
+    }
+  }
+
+  private inCallback: ((err: WebSocketError | null, data: Buffer | null) => void) | null = null;
+
+  /** Frees the zlib streams. */
+  close(): void {
+    this.closed = true;
+    while (this.active > 0) this.release();
+    this.deflate?.close();
+    this.inflate?.close();
+    this.deflate = null;
+    this.inflate = null;
+    this.outChunks = [];
+    this.inChunks = [];
+    this.compressQueue = [];
+  }
+}
