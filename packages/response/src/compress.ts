@@ -1,4 +1,4 @@
-import { pipeline, Readable } from 'node:stream';
+import { pipeline, Readable, type Transform } from 'node:stream';
 import { constants, createBrotliCompress, createDeflate, createGzip } from 'node:zlib';
 import type { RequestLike } from './_headers';
 import type { ResponseWriter, StreamSource } from './writer';
@@ -73,7 +73,12 @@ export function isCompressible(contentType: string): boolean {
   return COMPRESSIBLE.test(contentType);
 }
 
-function addVary(res: ResponseWriter): void {
+/**
+ * Adds `Accept-Encoding` to `Vary` unless already listed (or `*`).
+ *
+ * @internal not exported from the package entry.
+ */
+export function addVary(res: ResponseWriter): void {
   const cur = res.getHeader('Vary');
   const list = cur === undefined ? [] : typeof cur === 'string' ? [cur] : cur;
   for (const v of list)
@@ -82,6 +87,86 @@ function addVary(res: ResponseWriter): void {
       if (tt === 'accept-encoding' || tt === '*') return;
     }
   res.appendHeader('Vary', 'Accept-Encoding');
+}
+
+/**
+ * What a full (200) response would be sent as, decided from the request's `Accept-Encoding`, the
+ * Content-Type and the body size (`-1`: unknown, no threshold applies): `compressible` says whether
+ * the type passes the filter (so the answer depends on `Accept-Encoding` and `Vary` is due), `enc`
+ * the coding to use. Pure: touches no response.
+ *
+ * @internal not exported from the package entry.
+ */
+export function planEncoding(
+  acceptEncoding: string | undefined,
+  contentType: string,
+  size: number,
+  options: CompressionOptions,
+): { compressible: boolean; enc: Encoding | 'identity' } {
+  const compressible = contentType !== '' && (options.filter ?? isCompressible)(contentType);
+  if (!compressible || (size >= 0 && size < (options.threshold ?? 1024)))
+    return { compressible, enc: 'identity' };
+  return { compressible, enc: negotiateEncoding(acceptEncoding, options.encodings) ?? 'identity' };
+}
+
+/**
+ * Decides the coding of a response about to be sent: a status with a body (not 206, 204, 304), not
+ * HEAD, no Content-Encoding or Content-Range already set, then {@link planEncoding} over the
+ * Content-Type on `res`. Adds `Vary: Accept-Encoding` whenever the type is compressible (the answer
+ * depended on the request), except on 206. Touches nothing else on `res`.
+ *
+ * @internal not exported from the package entry.
+ */
+export function chooseEncoding(
+  req: RequestLike,
+  res: ResponseWriter,
+  size: number,
+  options: CompressionOptions,
+): Encoding | 'identity' {
+  const code = res.statusCode;
+  const ct = res.getHeader('Content-Type');
+  const plan = planEncoding(req.header('accept-encoding'), typeof ct === 'string' ? ct : '', size, options);
+  if (plan.compressible && code !== 206) addVary(res);
+  const eligible =
+    req.method !== 'HEAD' &&
+    code >= 200 &&
+    code !== 204 &&
+    code !== 206 &&
+    code !== 304 &&
+    !res.hasHeader('Content-Encoding') &&
+    !res.hasHeader('Content-Range');
+  return eligible ? plan.enc : 'identity';
+}
+
+/**
+ * Marks `res` as encoded with `enc`: Content-Encoding set, Content-Length removed (unknown until
+ * encoded), a strong ETag made weak since the encoded bytes differ.
+ *
+ * @internal not exported from the package entry.
+ */
+export function markEncoded(res: ResponseWriter, enc: Encoding): void {
+  res.header('Content-Encoding', enc);
+  res.removeHeader('Content-Length');
+  const etag = res.getHeader('ETag');
+  if (typeof etag === 'string' && etag.startsWith('"')) res.header('ETag', `W/${etag}`);
+}
+
+/**
+ * The zlib coder for `enc` (`size`: the input length when known, a hint for brotli; `-1` unknown).
+ *
+ * @internal not exported from the package entry.
+ */
+export function createEncoder(enc: Encoding, size: number, options: CompressionOptions): Transform {
+  if (enc === 'br')
+    return createBrotliCompress({
+      params: {
+        [constants.BROTLI_PARAM_QUALITY]: options.brotliQuality ?? 4,
+        ...(size >= 0 ? { [constants.BROTLI_PARAM_SIZE_HINT]: size } : {}),
+      },
+    });
+  return enc === 'gzip'
+    ? createGzip({ level: options.level ?? 6 })
+    : createDeflate({ level: options.level ?? 6 });
 }
 
 /**
@@ -102,42 +187,14 @@ export async function sendCompressed(
   options: CompressionOptions = {},
 ): Promise<void> {
   const known = typeof body === 'string' || body instanceof Uint8Array;
-  const code = res.statusCode;
-  const ct = res.getHeader('Content-Type');
-  const type = typeof ct === 'string' ? ct : '';
-  const filter = options.filter ?? isCompressible;
-  const eligible =
-    req.method !== 'HEAD' &&
-    code >= 200 &&
-    code !== 204 &&
-    code !== 206 &&
-    code !== 304 &&
-    !res.hasHeader('Content-Encoding') &&
-    !res.hasHeader('Content-Range') &&
-    type !== '' &&
-    filter(type);
-  if (filter(type) && code !== 206) addVary(res);
   const size = known ? (typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength) : -1;
-  const enc = eligible ? negotiateEncoding(req.header('accept-encoding'), options.encodings) : 'identity';
-  if (!eligible || enc === 'identity' || enc === null || (known && size < (options.threshold ?? 1024))) {
+  const enc = chooseEncoding(req, res, size, options);
+  if (enc === 'identity') {
     await res.stream(body);
     return;
   }
-  const z =
-    enc === 'br'
-      ? createBrotliCompress({
-          params: {
-            [constants.BROTLI_PARAM_QUALITY]: options.brotliQuality ?? 4,
-            ...(known ? { [constants.BROTLI_PARAM_SIZE_HINT]: size } : {}),
-          },
-        })
-      : enc === 'gzip'
-        ? createGzip({ level: options.level ?? 6 })
-        : createDeflate({ level: options.level ?? 6 });
-  res.header('Content-Encoding', enc);
-  res.removeHeader('Content-Length');
-  const etag = res.getHeader('ETag');
-  if (typeof etag === 'string' && etag.startsWith('"')) res.header('ETag', `W/${etag}`);
+  markEncoded(res, enc);
+  const z = createEncoder(enc, size, options);
   if (known) z.end(body);
   else {
     const src =

@@ -1,8 +1,10 @@
 import type { FileHandle } from 'node:fs/promises';
 import { open, realpath } from 'node:fs/promises';
 import { isAbsolute, join, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream';
 import type { RequestLike } from './_headers';
 import { MIME } from './_mime';
+import { addVary, type CompressionOptions, createEncoder, markEncoded, planEncoding } from './compress';
 import { evaluateConditions } from './conditional';
 import { planMultipart, rangeFor } from './range';
 import type { ResponseWriter } from './writer';
@@ -87,6 +89,13 @@ export interface StaticOptions {
   fallthrough?: boolean;
   /** Read chunk size for file streams (default 64 KiB). */
   highWaterMark?: number;
+  /**
+   * Compress full-body responses (default false: off). `true` uses the {@link sendCompressed}
+   * defaults (br > gzip > deflate, 1024-byte threshold on the file size, compressible types only);
+   * an object sets them. Only whole-file 200 answers are encoded; ranges (206) are always served
+   * from the identity bytes (see the README). Compressible types get `Vary: Accept-Encoding`.
+   */
+  compress?: boolean | CompressionOptions;
 }
 
 /** What {@link serveStatic} needs of the request: method, headers and the raw path (no query). */
@@ -99,6 +108,8 @@ export interface StaticRequest extends RequestLike {
 
 /** A static file handler: resolves true when it answered, false when the caller should (missing file). */
 export type StaticHandler = (req: StaticRequest, res: ResponseWriter) => Promise<boolean>;
+
+const EMPTY = new Uint8Array(0);
 
 function contentTypeFor(path: string, o: StaticOptions): string {
   const slash = path.lastIndexOf(sep);
@@ -128,6 +139,8 @@ export function serveStatic(root: string, options: StaticOptions = {}): StaticHa
   const index = options.index ?? ['index.html'];
   const dotfiles = options.dotfiles ?? 'ignore';
   const fallthrough = options.fallthrough !== false;
+  const compress: CompressionOptions | null =
+    options.compress === true ? {} : options.compress ? options.compress : null;
 
   async function missing(res: ResponseWriter): Promise<boolean> {
     if (fallthrough) return false;
@@ -211,8 +224,16 @@ export function serveStatic(root: string, options: StaticOptions = {}): StaticHa
       const cc = options.cacheControl === undefined ? 'public, max-age=0' : options.cacheControl;
       if (cc !== null) res.header('Cache-Control', cc);
       res.header('Accept-Ranges', 'bytes');
+      // With `compress`, what a full GET would be sent as: the coding decides the ETag (weak when
+      // encoded) also for 304 and HEAD, which must carry the validators and headers of that GET.
+      const coding =
+        compress === null ? null : planEncoding(req.header('accept-encoding'), type, size, compress);
       const cond = evaluateConditions(req, v);
       if (cond !== 200) {
+        if (cond === 304 && coding !== null) {
+          if (coding.compressible) addVary(res);
+          if (coding.enc !== 'identity' && size > 0 && etag !== undefined) res.header('ETag', `W/${etag}`);
+        }
         res.status(cond).end();
         return true;
       }
@@ -221,7 +242,28 @@ export function serveStatic(root: string, options: StaticOptions = {}): StaticHa
         res.status(416).header('Content-Range', `bytes */${size}`).end();
         return true;
       }
+      // Ranges are served from the identity bytes (strong ETag, exact Content-Range), never encoded;
+      // Vary still names Accept-Encoding since the 200 of this resource depends on it.
+      if (coding?.compressible) addVary(res);
       const hwm = options.highWaterMark ?? 64 * 1024;
+      if (plan.type === 'none' && coding !== null && coding.enc !== 'identity' && size > 0) {
+        res.header('Content-Type', type);
+        markEncoded(res, coding.enc);
+        if (method === 'HEAD') {
+          // The GET's headers; no Content-Length (unknown until encoded) and, as the writer does for
+          // any body-less streamed answer, no Transfer-Encoding either.
+          res.write(EMPTY);
+          res.end();
+          return true;
+        }
+        handedOff = true;
+        // pipeline: the file stream and the coder destroy each other on failure or early close (the
+        // writer returns the coder's iterator on abort), so the file handle is always released.
+        const z = createEncoder(coding.enc, size, compress!);
+        pipeline(fh.createReadStream({ start: 0, end: size - 1, highWaterMark: hwm }), z, () => {});
+        await res.stream(z);
+        return true;
+      }
       if (plan.type === 'none' || plan.ranges.length === 1) {
         let start = 0;
         let end = size - 1;

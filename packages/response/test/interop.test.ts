@@ -3,11 +3,26 @@
  * a real TCP socket. The test adapts a node:net socket to ByteSink itself (the package never imports
  * node:net); requests are parsed minimally here, one request per connection.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ByteSink, ResponseWriter, requestFrom, sendCompressed, sendRanged } from '../src/index';
+import {
+  type ByteSink,
+  ResponseWriter,
+  requestFrom,
+  sendCompressed,
+  sendRanged,
+  serveStatic,
+} from '../src/index';
+
+const staticDir = mkdtempSync(join(tmpdir(), 'strata-interop-'));
+const lorem = 'static file, compressed on the way out\n'.repeat(400);
+writeFileSync(join(staticDir, 'lorem.txt'), lorem);
+const files = serveStatic(staticDir, { compress: true });
 
 type Handler = (req: ReturnType<typeof requestFrom>, res: ResponseWriter) => void | Promise<void>;
 const routes: Record<string, Handler> = {
@@ -30,6 +45,9 @@ const routes: Record<string, Handler> = {
     await sendCompressed(q, res, 'compress me please '.repeat(500));
   },
   '/not-modified': (_q, res) => res.status(304).header('ETag', '"v1"').end(),
+  '/static/lorem.txt': async (q, res) => {
+    await files(Object.assign(q, { path: '/lorem.txt' }), res);
+  },
 };
 
 let server: Server;
@@ -79,6 +97,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const s of sockets) s.destroy();
   await new Promise((r) => server.close(r));
+  rmSync(staticDir, { recursive: true, force: true });
 });
 
 function get(path: string, headers: Record<string, string> = {}, method = 'GET') {
@@ -146,5 +165,27 @@ describe('real clients read the writer output', () => {
     expect(await z.text()).toBe('compress me please '.repeat(500)); // fetch decodes gzip itself
     const raw = await get('/gzip', { 'Accept-Encoding': 'gzip' });
     expect(gunzipSync(raw.body).toString()).toBe('compress me please '.repeat(500));
+  });
+  it('serveStatic with compress: fetch decodes br/gzip, node:http sees the encoded bytes', async () => {
+    for (const ae of ['br', 'gzip']) {
+      const r = await fetch(`http://127.0.0.1:${port}/static/lorem.txt`, {
+        headers: { 'Accept-Encoding': ae },
+      });
+      expect(r.headers.get('content-encoding')).toBe(ae);
+      expect(r.headers.get('vary')).toBe('Accept-Encoding');
+      expect(await r.text()).toBe(lorem);
+    }
+    const raw = await get('/static/lorem.txt', { 'Accept-Encoding': 'gzip' });
+    expect(raw.headers['transfer-encoding']).toBe('chunked');
+    expect(raw.headers.etag).toMatch(/^W\//);
+    expect(gunzipSync(raw.body).toString()).toBe(lorem);
+    const head = await get('/static/lorem.txt', { 'Accept-Encoding': 'gzip' }, 'HEAD');
+    expect(head.headers['content-encoding']).toBe('gzip');
+    expect(head.headers.etag).toBe(raw.headers.etag);
+    expect(head.body.length).toBe(0);
+    const range = await get('/static/lorem.txt', { 'Accept-Encoding': 'gzip', Range: 'bytes=0-5' });
+    expect(range.status).toBe(206);
+    expect(range.headers['content-encoding']).toBeUndefined();
+    expect(range.body.toString()).toBe('static');
   });
 });

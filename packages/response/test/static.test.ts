@@ -1,13 +1,18 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResponseWriter, requestFrom, resolveSafePath, type StaticOptions, serveStatic } from '../src/index';
-import { MemorySink, split } from './_sink';
+import { decodeChunked, MemorySink, split } from './_sink';
 
 let dir: string;
 let root: string;
 const MTIME = new Date(Date.UTC(2024, 0, 10, 12, 0, 0));
+// A compressible text file well above the 1024-byte threshold, with varied lines.
+const lorem = Buffer.from(
+  Array.from({ length: 2000 }, (_, i) => `line ${i}: the quick brown fox ${(i * 7919) % 1000}\n`).join(''),
+);
 const big = Buffer.alloc(300_000);
 for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
 
@@ -18,6 +23,8 @@ beforeAll(() => {
   mkdirSync(join(root, 'empty'));
   writeFileSync(join(dir, 'secret.txt'), 'TOP SECRET');
   writeFileSync(join(root, 'hello.txt'), 'hello world');
+  writeFileSync(join(root, 'lorem.txt'), lorem);
+  writeFileSync(join(root, 'empty.txt'), '');
   writeFileSync(join(root, 'style.css'), 'body{}');
   writeFileSync(join(root, 'data.bin'), big);
   writeFileSync(join(root, 'noext'), 'x');
@@ -27,7 +34,8 @@ beforeAll(() => {
   symlinkSync(join(dir, 'secret.txt'), join(root, 'leak.txt'));
   symlinkSync(join(root, 'hello.txt'), join(root, 'alias.txt'));
   symlinkSync(dir, join(root, 'up'));
-  for (const f of ['hello.txt', 'data.bin', 'style.css']) utimesSync(join(root, f), MTIME, MTIME);
+  for (const f of ['hello.txt', 'data.bin', 'style.css', 'lorem.txt'])
+    utimesSync(join(root, f), MTIME, MTIME);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -190,5 +198,141 @@ describe('serveStatic', () => {
     const d = await get('/data.bin', { Range: 'bytes=0-9', 'If-Range': '"stale"' });
     expect(d.head).toContain('HTTP/1.1 200 OK');
     expect(d.body.length).toBe(300000);
+  });
+});
+
+describe('serveStatic: compress option', () => {
+  const on: StaticOptions = { compress: true };
+  const decoders = { gzip: gunzipSync, br: brotliDecompressSync, deflate: inflateSync } as const;
+  const strong = `"${lorem.length.toString(16)}-${MTIME.getTime().toString(16)}"`;
+
+  for (const enc of ['gzip', 'br', 'deflate'] as const)
+    it(`${enc}: full body encoded, decoded bytes equal the file`, async () => {
+      const r = await get('/lorem.txt', { 'Accept-Encoding': enc }, 'GET', on);
+      expect(r.head).toBe(
+        `HTTP/1.1 200 OK\r\nETag: W/${strong}\r\n` +
+          'Last-Modified: Wed, 10 Jan 2024 12:00:00 GMT\r\n' +
+          'Cache-Control: public, max-age=0\r\nAccept-Ranges: bytes\r\nVary: Accept-Encoding\r\n' +
+          `Content-Type: text/plain; charset=utf-8\r\nContent-Encoding: ${enc}\r\n` +
+          'Transfer-Encoding: chunked\r\n\r\n',
+      );
+      const { body, rest } = decodeChunked(r.body);
+      expect(rest).toBe(0);
+      expect(body.length).toBeLessThan(lorem.length / 2);
+      expect(decoders[enc](body).equals(lorem)).toBe(true);
+      expect(r.res.keepAlive).toBe(true);
+    });
+
+  it('negotiation follows q-values; identity when nothing is offered or accepted', async () => {
+    const a = await get('/lorem.txt', { 'Accept-Encoding': 'gzip;q=0.5, br;q=0.9' }, 'GET', on);
+    expect(a.head).toContain('Content-Encoding: br\r\n');
+    for (const ae of [undefined, 'identity', 'zstd', 'gzip;q=0']) {
+      const r = await get('/lorem.txt', ae === undefined ? {} : { 'Accept-Encoding': ae }, 'GET', on);
+      expect(r.head).not.toContain('Content-Encoding');
+      expect(r.head).toContain(`ETag: ${strong}\r\n`);
+      expect(r.head).toContain('Vary: Accept-Encoding\r\n');
+      expect(r.head).toContain(`Content-Length: ${lorem.length}\r\n`);
+      expect(r.body.equals(lorem)).toBe(true);
+    }
+  });
+
+  it('off by default: no Vary, no encoding', async () => {
+    const r = await get('/lorem.txt', { 'Accept-Encoding': 'gzip' });
+    expect(r.head).not.toContain('Vary');
+    expect(r.head).not.toContain('Content-Encoding');
+    expect(r.body.equals(lorem)).toBe(true);
+  });
+
+  it('HEAD: the headers GET would send (without framing), no body', async () => {
+    for (const ae of ['gzip', 'br']) {
+      const g = await get('/lorem.txt', { 'Accept-Encoding': ae }, 'GET', on);
+      const h = await get('/lorem.txt', { 'Accept-Encoding': ae }, 'HEAD', on);
+      expect(h.head).toBe(g.head.replace('Transfer-Encoding: chunked\r\n', ''));
+      expect(h.head).toContain(`Content-Encoding: ${ae}\r\n`);
+      expect(h.body.length).toBe(0);
+      expect(h.res.keepAlive).toBe(true);
+    }
+    // Identity HEAD keeps the GET's Content-Length.
+    const g = await get('/lorem.txt', {}, 'GET', on);
+    const h = await get('/lorem.txt', {}, 'HEAD', on);
+    expect(h.head).toBe(g.head);
+    expect(h.body.length).toBe(0);
+  });
+
+  it('Range + Accept-Encoding: 206 from the identity bytes, strong ETag, Vary kept', async () => {
+    const a = await get('/lorem.txt', { Range: 'bytes=100-299', 'Accept-Encoding': 'gzip, br' }, 'GET', on);
+    expect(a.head).toMatch(/^HTTP\/1\.1 206 Partial Content\r\n/);
+    expect(a.head).toContain(`Content-Range: bytes 100-299/${lorem.length}\r\n`);
+    expect(a.head).toContain(`ETag: ${strong}\r\n`);
+    expect(a.head).toContain('Vary: Accept-Encoding\r\n');
+    expect(a.head).toContain('Content-Length: 200\r\n');
+    expect(a.head).not.toContain('Content-Encoding');
+    expect(a.body.equals(lorem.subarray(100, 300))).toBe(true);
+    const b = await get('/lorem.txt', { Range: 'bytes=0-9,-10', 'Accept-Encoding': 'gzip' }, 'GET', on);
+    expect(b.head).toContain('multipart/byteranges');
+    expect(b.head).not.toContain('Content-Encoding');
+    expect(Number(/Content-Length: (\d+)/.exec(b.head)![1])).toBe(b.body.length);
+    expect(b.body.includes(lorem.subarray(lorem.length - 10))).toBe(true);
+    // If-Range with the weak ETag of the encoded 200 never matches (strong comparison): full 200.
+    const c = await get(
+      '/lorem.txt',
+      { Range: 'bytes=0-9', 'If-Range': `W/${strong}`, 'Accept-Encoding': 'gzip' },
+      'GET',
+      on,
+    );
+    expect(c.head).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(gunzipSync(decodeChunked(c.body).body).equals(lorem)).toBe(true);
+  });
+
+  it('below the threshold, empty, or not compressible: identity with exact length', async () => {
+    const small = await get('/hello.txt', { 'Accept-Encoding': 'gzip' }, 'GET', on);
+    expect(small.head).not.toContain('Content-Encoding');
+    expect(small.head).toContain('Content-Length: 11\r\n');
+    expect(small.head).toContain('Vary: Accept-Encoding\r\n'); // still depends on the request
+    expect(small.body.toString()).toBe('hello world');
+    const low = await get('/hello.txt', { 'Accept-Encoding': 'gzip' }, 'GET', { compress: { threshold: 4 } });
+    expect(low.head).toContain('Content-Encoding: gzip\r\n');
+    expect(gunzipSync(decodeChunked(low.body).body).toString()).toBe('hello world');
+    const empty = await get('/empty.txt', { 'Accept-Encoding': 'gzip' }, 'GET', {
+      compress: { threshold: 0 },
+    });
+    expect(empty.head).toContain('Content-Length: 0\r\n');
+    expect(empty.head).not.toContain('Content-Encoding');
+    const bin = await get('/data.bin', { 'Accept-Encoding': 'gzip' }, 'GET', on);
+    expect(bin.head).not.toContain('Vary');
+    expect(bin.head).not.toContain('Content-Encoding');
+    expect(bin.body.equals(big)).toBe(true);
+    const only = await get('/lorem.txt', { 'Accept-Encoding': 'br' }, 'GET', {
+      compress: { encodings: ['gzip'] },
+    });
+    expect(only.head).not.toContain('Content-Encoding');
+  });
+
+  it('304 carries the Vary and the (weak) ETag of the 200 it stands for', async () => {
+    const a = await get(
+      '/lorem.txt',
+      { 'If-None-Match': `W/${strong}`, 'Accept-Encoding': 'gzip' },
+      'GET',
+      on,
+    );
+    expect(a.head).toMatch(/^HTTP\/1\.1 304 Not Modified\r\n/);
+    expect(a.head).toContain(`ETag: W/${strong}\r\n`);
+    expect(a.head).toContain('Vary: Accept-Encoding\r\n');
+    expect(a.body.length).toBe(0);
+    const b = await get('/lorem.txt', { 'If-None-Match': strong }, 'GET', on);
+    expect(b.head).toMatch(/ 304 /);
+    expect(b.head).toContain(`ETag: ${strong}\r\n`);
+  });
+
+  it('HTTP/1.0 client: encoded body is close-delimited', async () => {
+    const sink = new MemorySink();
+    const res = new ResponseWriter(sink, { method: 'GET', versionMinor: 0, keepAlive: true, date: false });
+    const req = Object.assign(requestFrom('GET', { 'Accept-Encoding': 'gzip' }), { path: '/lorem.txt' });
+    expect(await serveStatic(root, on)(req, res)).toBe(true);
+    const { head, body } = split(sink.bytes);
+    expect(head).toContain('Connection: close\r\n');
+    expect(head).not.toContain('Transfer-Encoding');
+    expect(res.keepAlive).toBe(false);
+    expect(gunzipSync(body).equals(lorem)).toBe(true);
   });
 });
