@@ -1,0 +1,326 @@
+import { ServerError, ServerErrorCode } from './_errors';
+import { type ForwardedInfo, resolveForwarded } from './_proxy';
+
+/**
+ * What a request needs from the connection it arrived on (declared here, satisfied by the
+ * connection engine): flow control for the body and the automatic `100 Continue`.
+ * @internal
+ */
+export interface RequestOwner {
+  /** The handler started reading the body (the engine sends `100 Continue` in automatic mode). */
+  bodyWanted(req: ServerRequest): void;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Body copies up to 8 KiB are carved out of a shared 64 KiB slab (like Node's Buffer pool): one
+ * ArrayBuffer per 64 KiB instead of one per chunk. A copy is a view the caller owns; it keeps its
+ * slab alive while referenced. Larger chunks get their own buffer.
+ */
+const SLAB_SIZE = 64 * 1024;
+const SLAB_MAX_CHUNK = 8 * 1024;
+let slab: Buffer = Buffer.allocUnsafeSlow(SLAB_SIZE);
+let slabAt = 0;
+
+function copyChunk(chunk: Uint8Array): Uint8Array {
+  const n = chunk.length;
+  if (n > SLAB_MAX_CHUNK) {
+    const own = Buffer.allocUnsafe(n); // never zero-filled: every byte is overwritten at once
+    own.set(chunk);
+    return own;
+  }
+  if (slabAt + n > SLAB_SIZE) {
+    slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+    slabAt = 0;
+  }
+  const out = slab.subarray(slabAt, slabAt + n);
+  out.set(chunk);
+  slabAt = (slabAt + n + 7) & ~7; // keep views 8-byte aligned
+  return out;
+}
+const decoder = new TextDecoder();
+
+enum BodyState {
+  /** Body bytes may still arrive. */
+  Open = 0,
+  /** All body bytes arrived. */
+  Complete = 1,
+  /** The request failed (aborted, too large, timed out); `bodyError` says why. */
+  Failed = 2,
+}
+
+/**
+ * The request a handler sees. Head fields are plain properties set once; everything derived
+ * (path, query, client address, signal) is computed on first use. Body bytes are copied out of the
+ * receive buffer as they arrive, so they stay valid for as long as the handler keeps them.
+ *
+ * @example
+ * ```ts
+ * createServer({ async handler(req, res) {
+ *   if (req.method === 'POST') res.send(await req.body());
+ *   else res.send(`${req.method} ${req.path}?${req.query}`);
+ * } });
+ * ```
+ */
+export class ServerRequest {
+  /** Request method, exactly as sent (`GET`, `POST`, ...). */
+  readonly method: string;
+  /** The raw request target (origin-form `/a?b`, absolute-form, authority-form or `*`). */
+  readonly url: string;
+  /** `'1.0'` or `'1.1'`. */
+  readonly httpVersion: '1.0' | '1.1';
+  /** Headers as sent: flat `[name, value, name, value, ...]`, original case and order. */
+  readonly rawHeaders: string[];
+  /** The authoritative host (absolute-form authority wins over `Host`), or null. */
+  readonly host: string | null;
+  /** Peer address of the connection (after the PROXY protocol, if the transport uses it). */
+  readonly remoteAddress: string;
+  /** Peer port of the connection. */
+  readonly remotePort: number;
+  /** Whether the connection is TLS. */
+  readonly encrypted: boolean;
+  /** Declared `Content-Length`, or -1 when none (chunked or no body). */
+  readonly contentLength: number;
+  /** Trailer fields of a chunked body, flat `[name, value, ...]`; empty until the body completed. */
+  rawTrailers: string[] = [];
+
+  /** @internal */ _owner: RequestOwner | null;
+  /** @internal */ _trust: ((a: string) => boolean) | null;
+  /** @internal */ _hasBody: boolean;
+  private _chunks: Uint8Array[] | null = null;
+  private _received = 0;
+  private _state: BodyState;
+  private _bodyError: Error | null = null;
+  private _consumed = false;
+  private _wake: (() => void) | null = null;
+  private _controller: AbortController | null = null;
+  private _gone: Error | null = null;
+  private _pathEnd = -2;
+  private _forwarded: ForwardedInfo | null = null;
+
+  /** @internal */
+  constructor(
+    owner: RequestOwner | null,
+    method: string,
+    url: string,
+    versionMinor: 0 | 1,
+    rawHeaders: string[],
+    host: string | null,
+    contentLength: number,
+    hasBody: boolean,
+    remoteAddress: string,
+    remotePort: number,
+    encrypted: boolean,
+    trust: ((a: string) => boolean) | null,
+  ) {
+    this._owner = owner;
+    this.method = method;
+    this.url = url;
+    this.httpVersion = versionMinor === 1 ? '1.1' : '1.0';
+    this.rawHeaders = rawHeaders;
+    this.host = host;
+    this.contentLength = contentLength;
+    this._hasBody = hasBody;
+    this._state = hasBody ? BodyState.Open : BodyState.Complete;
+    this.remoteAddress = remoteAddress;
+    this.remotePort = remotePort;
+    this.encrypted = encrypted;
+    this._trust = trust;
+  }
+
+  private _split(): number {
+    if (this._pathEnd === -2) this._pathEnd = this.url.indexOf('?'); // '?'
+    return this._pathEnd;
+  }
+
+  /** The target's path (before `?`), not decoded. */
+  get path(): string {
+    const q = this._split();
+    return q === -1 ? this.url : this.url.slice(0, q);
+  }
+
+  /** The raw query string after `?` (without it), `''` when none. */
+  get query(): string {
+    const q = this._split();
+    return q === -1 ? '' : this.url.slice(q + 1);
+  }
+
+  /** First value of a header, case-insensitive; undefined when absent. */
+  header(name: string): string | undefined {
+    const h = this.rawHeaders;
+    const n = name.length;
+    for (let i = 0; i < h.length; i += 2) {
+      const k = h[i]!;
+      if (k.length === n && (k === name || k.toLowerCase() === name.toLowerCase())) return h[i + 1];
+    }
+    return undefined;
+  }
+
+  /** All values of a header, case-insensitive, in order. */
+  headerAll(name: string): string[] {
+    const out: string[] = [];
+    const h = this.rawHeaders;
+    const lower = name.toLowerCase();
+    for (let i = 0; i < h.length; i += 2) {
+      if (h[i]!.length === lower.length && h[i]!.toLowerCase() === lower) out.push(h[i + 1]!);
+    }
+    return out;
+  }
+
+  private _fwd(): ForwardedInfo {
+    if (this._forwarded === null) this._forwarded = resolveForwarded(this, this._trust);
+    return this._forwarded;
+  }
+
+  /**
+   * The client's address under the server's `trustProxy` policy: the connection's peer unless that
+   * peer is a trusted proxy, in which case `Forwarded` / `X-Forwarded-For` are walked from the right.
+   */
+  get ip(): string {
+    return this._fwd().ip;
+  }
+
+  /** `'https'` or `'http'`: TLS on this connection, or the trusted proxy's `proto` / `X-Forwarded-Proto`. */
+  get protocol(): 'http' | 'https' {
+    return this._fwd().protocol;
+  }
+
+  /** The host the client asked for (trusted `Forwarded host=` / `X-Forwarded-Host`, else {@link host}). */
+  get hostname(): string | null {
+    return this._fwd().host;
+  }
+
+  /** Fires when the client goes away (connection closed) before the response finished. */
+  get signal(): AbortSignal {
+    if (this._controller === null) {
+      this._controller = new AbortController();
+      if (this._gone !== null) this._controller.abort(this._gone);
+    }
+    return this._controller.signal;
+  }
+
+  /** @internal body bytes (a view valid during the call: copied here). Returns the total so far. */
+  _push(chunk: Uint8Array): number {
+    if (this._state !== BodyState.Open) return this._received;
+    const copy = copyChunk(chunk);
+    if (this._chunks === null) this._chunks = [copy];
+    else this._chunks.push(copy);
+    this._received += chunk.length;
+    this._notify();
+    return this._received;
+  }
+
+  /** @internal */
+  _complete(trailers: string[] | null): void {
+    if (this._state !== BodyState.Open) return;
+    if (trailers !== null) this.rawTrailers = trailers;
+    this._state = BodyState.Complete;
+    this._notify();
+  }
+
+  /** @internal the request can no longer complete (client gone, limit, timeout). */
+  _fail(error: Error, clientGone: boolean): void {
+    if (clientGone && this._gone === null) {
+      this._gone = error;
+      if (this._controller !== null) this._controller.abort(error);
+    }
+    if (this._state !== BodyState.Open) return;
+    this._state = BodyState.Failed;
+    this._bodyError = error;
+    this._notify();
+  }
+
+  /** @internal the body was fully received (or there was none). */
+  get _bodyDone(): boolean {
+    return this._state !== BodyState.Open;
+  }
+
+  private _notify(): void {
+    const wake = this._wake;
+    if (wake !== null) {
+      this._wake = null;
+      wake();
+    }
+  }
+
+  private _claim(): void {
+    if (this._consumed) throw new ServerError(ServerErrorCode.BODY_CONSUMED, 'request body already consumed');
+    this._consumed = true;
+    if (this._state === BodyState.Open && this._owner !== null) this._owner.bodyWanted(this);
+  }
+
+  /** The whole body (up to `limits.maxBodyBytes`), one copy. Rejects with a {@link ServerError}. */
+  async bytes(): Promise<Uint8Array> {
+    this._claim();
+    if (this._state === BodyState.Complete && this._chunks !== null && this._chunks.length === 1) {
+      const only = this._chunks[0]!;
+      this._chunks = null;
+      return only;
+    }
+    while (this._state === BodyState.Open) await new Promise<void>((r) => (this._wake = r));
+    if (this._state === BodyState.Failed) throw this._bodyError!;
+    const chunks = this._chunks;
+    this._chunks = null;
+    if (chunks === null) return EMPTY;
+    if (chunks.length === 1) return chunks[0]!;
+    const out = new Uint8Array(this._received);
+    let at = 0;
+    for (let i = 0; i < chunks.length; i++) {
+      out.set(chunks[i]!, at);
+      at += chunks[i]!.length;
+    }
+    return out;
+  }
+
+  /** Same as {@link bytes} (the name in the agreed contract). */
+  body(): Promise<Uint8Array> {
+    return this.bytes();
+  }
+
+  /** The body decoded as UTF-8 (invalid sequences become U+FFFD). */
+  async text(): Promise<string> {
+    return decoder.decode(await this.bytes());
+  }
+
+  /** The body parsed as JSON; rejects with `ERR_INVALID_JSON` when it is not JSON. */
+  async json<T = unknown>(): Promise<T> {
+    const text = await this.text();
+    try {
+      return JSON.parse(text) as T;
+    } catch (cause) {
+      throw new ServerError(ServerErrorCode.INVALID_JSON, 'request body is not valid JSON', { cause });
+    }
+  }
+
+  /** Body chunks as they arrive (each a copy the caller owns). */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
+    this._claim();
+    for (;;) {
+      const chunks = this._chunks;
+      if (chunks !== null) {
+        this._chunks = null;
+        for (let i = 0; i < chunks.length; i++) yield chunks[i]!;
+        continue;
+      }
+      if (this._state === BodyState.Complete) return;
+      if (this._state === BodyState.Failed) throw this._bodyError!;
+      await new Promise<void>((r) => (this._wake = r));
+    }
+  }
+
+  /** The body as a Web `ReadableStream` of byte chunks. */
+  stream(): ReadableStream<Uint8Array> {
+    const it = this[Symbol.asyncIterator]();
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const r = await it.next();
+        if (r.done) controller.close();
+        else controller.enqueue(r.value);
+      },
+      async cancel() {
+        await it.return(undefined);
+      },
+    });
+  }
+}

@@ -1,0 +1,240 @@
+import {
+  type Connection,
+  type ConnectionHandlers,
+  type Listener,
+  type ListenOptions,
+  listen,
+} from '@strata/transport';
+import {
+  ConnState,
+  Counters,
+  type EngineConfig,
+  type Handler,
+  type ResponseInfo,
+  type UpgradeHandler,
+} from './_connection';
+import { ServerError, ServerErrorCode } from './_errors';
+import {
+  resolveLimits,
+  resolveTimeouts,
+  type ServerLimits,
+  type ServerTimeouts,
+  sweepInterval,
+} from './_options';
+import { compileTrust, type TrustProxy } from './_proxy';
+import type { ServerRequest } from './_request';
+
+/** Options of {@link createServer}. */
+export interface ServerOptions {
+  /** Called once per request, at the end of its head (the body streams after). */
+  handler: Handler;
+  /**
+   * Upgrade and CONNECT requests: the connection is handed over once every earlier pipelined
+   * response has been sent; `head` holds the bytes that arrived after the request head. Without it,
+   * such requests go to `handler` and the connection closes after the response.
+   */
+  onUpgrade?: UpgradeHandler;
+  /** Size limits (see `DEFAULT_LIMITS`). */
+  limits?: Partial<ServerLimits>;
+  /** Timeouts in ms (see `DEFAULT_TIMEOUTS`). */
+  timeouts?: Partial<ServerTimeouts>;
+  /**
+   * `'auto'` (default): `100 Continue` is sent when the handler starts reading the body, never when
+   * it answers without reading. `'handler'`: the handler calls `res.writeContinue()` itself.
+   */
+  expectContinue?: 'auto' | 'handler';
+  /** Peers trusted to report the client address, scheme and host (default: none). */
+  trustProxy?: TrustProxy;
+  /** Handler errors (thrown or rejected), for logging; the client gets a 500 without details. */
+  onError?(error: unknown, req: ServerRequest | null): void;
+  /** Access log: called once per finished response. */
+  onResponse?(info: ResponseInfo): void;
+  /** TLS options for every `listen()` (may also be given to `listen`). */
+  tls?: ListenOptions['tls'];
+}
+
+/** Counters of a server. */
+export interface ServerStats {
+  /** Connections open now. */
+  connections: number;
+  /** Connections accepted since listen. */
+  totalConnections: number;
+  /** Requests whose head was parsed. */
+  requests: number;
+  /** Responses completed. */
+  responses: number;
+  /** Responses per status code, only the codes seen (`{ '200': 10, '404': 1 }`). */
+  byStatus: Record<string, number>;
+  /** Responses with a 4xx or 5xx status. */
+  errors: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** A server returned by {@link createServer}. */
+export interface Server {
+  /** Bind and start accepting (TCP host/port, Unix `path`, TLS). Resolves with the bound address. */
+  listen(options?: ListenOptions): Promise<ReturnType<Listener['address']>>;
+  /**
+   * Graceful close: stop accepting, close idle keep-alive connections, let in-flight requests finish
+   * (their responses carry `Connection: close`), destroy what remains after `deadline` ms (default 10 s).
+   */
+  close(options?: { deadline?: number }): Promise<void>;
+  /** The bound address (throws before `listen`). */
+  address(): ReturnType<Listener['address']>;
+  /** Current counters. */
+  stats(): ServerStats;
+}
+
+function stateOf(conn: Connection): ConnState {
+  return conn.data as ConnState;
+}
+
+/** The connection engine of one server, without a listener (tests drive it over in-memory pairs). @internal */
+export interface Engine {
+  handlers: ConnectionHandlers;
+  registry: Set<ConnState>;
+  counters: Counters;
+  config: EngineConfig;
+  /** Advance the engine's clock and check every deadline. */
+  sweep(now?: number): void;
+  /** Start graceful shutdown on every connection. */
+  shutdown(): void;
+  closing: boolean;
+}
+
+/** Build the engine for `options` (validated). @internal */
+export function createEngine(options: ServerOptions): Engine {
+  if (typeof options?.handler !== 'function') {
+    throw new ServerError(ServerErrorCode.INVALID_OPTION, 'createServer: options.handler must be a function');
+  }
+  const expect = options.expectContinue ?? 'auto';
+  if (expect !== 'auto' && expect !== 'handler') {
+    throw new ServerError(ServerErrorCode.INVALID_OPTION, "expectContinue must be 'auto' or 'handler'");
+  }
+  const config: EngineConfig = {
+    handler: options.handler,
+    onUpgrade: options.onUpgrade ?? null,
+    onError: options.onError ?? null,
+    onResponse: options.onResponse ?? null,
+    limits: resolveLimits(options.limits),
+    timeouts: resolveTimeouts(options.timeouts),
+    autoContinue: expect === 'auto',
+    trust: compileTrust(options.trustProxy),
+  };
+  const registry = new Set<ConnState>();
+  const clock = { now: Date.now() };
+  const counters = new Counters();
+  const engine: Engine = {
+    handlers: {
+      onOpen(conn) {
+        const state = new ConnState(conn, config, registry, clock, counters);
+        conn.data = state;
+        registry.add(state);
+        if (engine.closing) state.shutdown();
+      },
+      onData(conn, chunk) {
+        stateOf(conn).onData(chunk);
+      },
+      onDrain(conn) {
+        stateOf(conn).onDrain();
+      },
+      onEnd(conn) {
+        stateOf(conn).onEnd();
+      },
+      onClosing(conn) {
+        stateOf(conn).shutdown();
+      },
+      onClose(conn) {
+        const s = conn.data as ConnState | null | undefined;
+        if (s != null) s.onClose();
+      },
+    },
+    registry,
+    counters,
+    config,
+    closing: false,
+    sweep(now = Date.now()) {
+      clock.now = now;
+      for (const state of registry) state.sweep(now);
+    },
+    shutdown() {
+      engine.closing = true;
+      for (const state of registry) state.shutdown();
+    },
+  };
+  return engine;
+}
+
+/**
+ * Create an HTTP/1.1 server over `@strata/transport`.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from '@strata/server';
+ * const server = createServer({ handler(req, res) { res.header('content-type', 'text/plain').send('Hello'); } });
+ * const addr = await server.listen({ host: '127.0.0.1', port: 3000 });
+ * process.on('SIGTERM', () => server.close({ deadline: 10_000 }));
+ * ```
+ */
+export function createServer(options: ServerOptions): Server {
+  const engine = createEngine(options);
+  const { handlers, counters, config } = engine;
+  let listener: Listener | null = null;
+  let timer: ReturnType<typeof setInterval> | null = null;
+
+  const sweep = () => engine.sweep();
+
+  return {
+    async listen(listenOptions = {}) {
+      if (listener !== null)
+        throw new ServerError(ServerErrorCode.INVALID_STATE, 'server is already listening');
+      const opts: ListenOptions = { ...listenOptions };
+      if (opts.tls === undefined && options.tls !== undefined) opts.tls = options.tls;
+      listener = await listen(opts, handlers);
+      engine.sweep();
+      timer = setInterval(sweep, sweepInterval(config.timeouts));
+      timer.unref();
+      return listener.address();
+    },
+    async close(closeOptions = {}) {
+      if (listener === null) throw new ServerError(ServerErrorCode.INVALID_STATE, 'server is not listening');
+      const done = listener.close(
+        closeOptions.deadline === undefined ? {} : { deadline: closeOptions.deadline },
+      );
+      engine.shutdown();
+      try {
+        await done;
+      } finally {
+        if (timer !== null) clearInterval(timer);
+        timer = null;
+      }
+    },
+    address() {
+      if (listener === null) throw new ServerError(ServerErrorCode.INVALID_STATE, 'server is not listening');
+      return listener.address();
+    },
+    stats() {
+      const t = listener?.stats();
+      const byStatus: Record<string, number> = {};
+      let errors = 0;
+      const b = counters.byStatus;
+      for (let i = 100; i < 600; i++) {
+        const n = b[i]!;
+        if (n === 0) continue;
+        byStatus[String(i)] = n;
+        if (i >= 400) errors += n;
+      }
+      return {
+        connections: t?.open ?? 0,
+        totalConnections: t?.total ?? 0,
+        requests: counters.requests,
+        responses: counters.responses,
+        byStatus,
+        errors,
+        bytesIn: t?.bytesIn ?? 0,
+        bytesOut: t?.bytesOut ?? 0,
+      };
+    },
+  };
+}
