@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/cli.ts'],
+  // cli.js is the bin; prime-worker.js is the compute pool's worker-thread script, loaded by URL.
+  entry: ['src/cli.ts', 'src/prime-worker.ts'],
   format: ['esm'],
   clean: true,
   sourcemap: true,

@@ -1,0 +1,439 @@
+/**
+ * The demo application: routes and pages composed from the Strata packages. Nothing here speaks
+ * HTTP itself; framing, parsing, headers, files and WebSocket frames all come from the packages.
+ *
+ *   @strata/server     createServer: the connection engine; calls `handler` per request
+ *   @strata/router     createRouter: method + path -> route and params (404, 405 + Allow, OPTIONS)
+ *   @strata/response   the ResponseWriter (`res`), static files, ranges, compression, canned errors
+ *   @strata/websocket  WebSocketServer: the `/ws` chat room and the `/live/ws` feed after an Upgrade
+ */
+
+import { cannedResponse, type ResponseWriter, serveStatic } from '@strata/response';
+import { createRouter, type FindResult } from '@strata/router';
+import type { ServerRequest } from '@strata/server';
+import type { Connection } from '@strata/transport';
+import { type WebSocket, WebSocketServer } from '@strata/websocket';
+import type { DemoMode } from './args';
+import { ComputeError, type ComputePool } from './compute-pool';
+import { InspectorLog } from './inspector';
+import type { LiveFeed, Meter } from './live';
+import { dashboardPage, escapeHtml, type InspectEntry, indexPage, inspectPage, livePage } from './pages';
+import { WireTap } from './wire-tap';
+
+/** What a route does with a request; `params` are the router's, already percent-decoded. */
+export type RouteHandler = (
+  req: ServerRequest,
+  res: ResponseWriter,
+  params: Readonly<Record<string, string>>,
+) => void | Promise<void>;
+
+export interface DemoAppOptions {
+  mode: DemoMode;
+  /** Folder served under `/static/`. */
+  staticDir: string;
+  /** Worker processes in the cluster (0: single process). */
+  workers: number;
+  tls: boolean;
+  meter: Meter;
+  feed: LiveFeed;
+  pool: ComputePool;
+  /** Open connections of this process (the server's counter). */
+  connections(): number;
+}
+
+/** The pieces the CLI hands to `createServer`, plus the app's own shutdown. */
+export interface DemoApp {
+  handler(req: ServerRequest, res: ResponseWriter): Promise<void>;
+  onUpgrade(req: ServerRequest, conn: Connection, head: Uint8Array): void;
+  /** Closes every WebSocket with 1001 (going away), so a drain is not held up by them. */
+  closeWebSockets(): Promise<void>;
+  readonly inspector: InspectorLog;
+  /** Feed it the bytes of every plain-TCP connection (see `observeServerSockets`); null in echo mode. */
+  readonly wire: WireTap | null;
+}
+
+/** Largest `/download/:size` (1 GiB): bounded so a typo cannot ask for a petabyte. */
+export const MAX_DOWNLOAD = 1024 * 1024 * 1024;
+/** Largest `/compute?n=` (about 15 s of one core with trial division). */
+export const MAX_COMPUTE_N = 50_000_000;
+/** Largest chat message, in UTF-16 units. */
+const MAX_CHAT_TEXT = 4096;
+
+const TEXT = 'text/plain; charset=utf-8';
+const HTML = 'text/html; charset=utf-8';
+
+function sendHtml(res: ResponseWriter, body: string): void {
+  res.header('Content-Type', HTML).header('Cache-Control', 'no-store').send(body);
+}
+
+function sendText(res: ResponseWriter, status: number, body: string): void {
+  res.status(status).header('Content-Type', TEXT).send(body);
+}
+
+function sendError(res: ResponseWriter, status: number, code: string, message: string): void {
+  res.status(status).json({ error: message, code });
+}
+
+/** A whole number in [min, max] written as plain digits, or null. */
+function wholeNumber(text: string | null | undefined, min: number, max: number): number | null {
+  if (text === null || text === undefined || text.length === 0 || text.length > 16) return null;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return null; // '0'..'9'
+  }
+  const n = Number(text);
+  return n >= min && n <= max ? n : null;
+}
+
+/** Reads the body and answers with everything that arrived, as JSON (`/echo` and echo mode). */
+export async function echo(req: ServerRequest, res: ResponseWriter): Promise<void> {
+  const body = await req.body();
+  res.json({
+    method: req.method,
+    url: req.url,
+    httpVersion: req.httpVersion,
+    rawHeaders: req.rawHeaders,
+    body: Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('latin1'),
+    rawTrailers: req.rawTrailers,
+  });
+}
+
+/** A reusable block of printable bytes for `/download` (a view of it is sent, never copied). */
+const PATTERN = Buffer.alloc(64 * 1024);
+for (let i = 0; i < PATTERN.length; i++) PATTERN[i] = i % 64 === 63 ? 10 : 33 + (i % 94); // '\n' every 64 bytes
+
+function* downloadChunks(size: number): Generator<Uint8Array> {
+  let left = size;
+  while (left > 0) {
+    const n = Math.min(left, PATTERN.length);
+    yield PATTERN.subarray(0, n);
+    left -= n;
+  }
+}
+
+/**
+ * `/stream` body: `chunks` lines of `size` bytes, then a summary line. An async generator fed to
+ * `res.stream()`: the writer pulls the next chunk as soon as the socket accepts the last one
+ * (microtasks only), and only after a drain event (an I/O callback, a new event-loop turn) when
+ * the socket was full. A pull that comes back after an event-loop turn is a pull that waited for
+ * drain: that is what the summary line counts.
+ */
+async function* streamChunks(chunks: number, size: number): AsyncGenerator<string> {
+  let waits = 0;
+  let bytes = 0;
+  for (let i = 1; i <= chunks; i++) {
+    const label = `chunk ${i}/${chunks} `;
+    const line =
+      size > label.length
+        ? `${label}${'.'.repeat(size - label.length - 1)}\n`
+        : `${label.slice(0, size - 1)}\n`;
+    bytes += line.length;
+    let turned = false;
+    const marker = setImmediate(() => {
+      turned = true;
+    });
+    yield line;
+    clearImmediate(marker);
+    if (turned) waits++;
+  }
+  yield `done: ${chunks} chunks, ${bytes} bytes, waited for drain ${waits} times\n`;
+}
+
+/** Builds the demo's handler and upgrade hook over the given state. */
+export function createDemoApp(options: DemoAppOptions): DemoApp {
+  const { meter, feed, pool } = options;
+  const inspector = new InspectorLog(20);
+  // Requests the parser refused never reach the handler: the tap reports them here.
+  const wire =
+    options.mode === 'serve'
+      ? new WireTap((msg, remote) => {
+          inspector.open(
+            {
+              time: new Date().toISOString(),
+              remote,
+              received: msg.received,
+              receivedBytes: msg.size,
+              parserEvents: msg.events,
+              framing: msg.framing === '' ? 'none: the head was refused' : msg.framing,
+              route: null,
+              response:
+                msg.error === null ? null : { status: msg.error.status, headers: [], bodyBytes: 0, ms: 0 },
+              responseHead: null,
+            },
+            msg,
+          );
+        })
+      : null;
+  const started = Date.now();
+  const router = createRouter<RouteHandler>();
+
+  // ---- pages ----------------------------------------------------------------------------------
+  router.add('GET', '/', (_req, res) => {
+    sendHtml(res, indexPage({ mode: options.mode, workers: options.workers, tls: options.tls }));
+  });
+  router.add('GET', '/live', (_req, res) => sendHtml(res, livePage()));
+  router.add('GET', '/inspect', (_req, res) =>
+    sendHtml(res, inspectPage(inspector.entries(), inspector.capacity, process.pid)),
+  );
+  router.add('GET', '/inspect.json', (_req, res) => {
+    res
+      .header('Cache-Control', 'no-store')
+      .json({ pid: process.pid, capacity: inspector.capacity, entries: inspector.entries() });
+  });
+  router.add('GET', '/dashboard', (_req, res) => {
+    sendHtml(
+      res,
+      dashboardPage({
+        pid: process.pid,
+        uptimeS: Math.round((Date.now() - started) / 1000),
+        requests: meter.requests,
+        connections: options.connections(),
+        rssMb: Math.round(process.memoryUsage.rss() / (1024 * 1024)),
+        threads: pool.stats().threads,
+      }),
+    );
+  });
+
+  // ---- the tutorial's routes ------------------------------------------------------------------
+  router.add('GET', '/hello', (_req, res) => {
+    res.header('Content-Type', 'text/plain').send('Hello, World!');
+  });
+  router.add('GET', '/user/:name', (_req, res, params) => {
+    const name = escapeHtml(params.name ?? '');
+    sendHtml(res, `<!doctype html><meta charset="utf-8"><title>${name}</title><h1>Hello, ${name}!</h1>\n`);
+  });
+  router.add('GET', '/health', (_req, res) => {
+    res
+      .header('Cache-Control', 'no-store')
+      .json({ status: 'ok', pid: process.pid, uptimeS: Math.round((Date.now() - started) / 1000) });
+  });
+  router.add('*', '/echo', echo);
+  router.add('*', '/echo/*rest', echo);
+
+  // ---- bodies: files, streams, generated bytes ---------------------------------------------------
+  // The router matched and decoded `*path`; the static helper wants the raw path below /static
+  // (it decodes once itself and refuses traversal), so it gets the undecoded rest of req.path.
+  // `compress`: whole-file answers of text types >= 1 KiB go out br/gzip/deflate as the client
+  // accepts (weak ETag, Vary: Accept-Encoding); ranges stay identity bytes.
+  const files = serveStatic(options.staticDir, { redirectDirectories: false, compress: true });
+  router.add('GET', '/static', (_req, res) => {
+    res.status(308).header('Location', '/static/').header('Content-Type', TEXT).send('Moved to /static/\n');
+  });
+  router.add('GET', '/static/*path', async (req, res) => {
+    const staticReq = {
+      method: req.method,
+      path: req.path.slice('/static'.length),
+      query: req.query,
+      header: (name: string) => req.header(name),
+    };
+    if (!(await files(staticReq, res))) sendText(res, 404, `Not Found: ${req.path}\n`);
+  });
+  router.add('GET', '/stream', async (req, res) => {
+    const q = new URLSearchParams(req.query);
+    const chunks = wholeNumber(q.get('chunks') ?? '64', 1, 4096);
+    const size = wholeNumber(q.get('size') ?? '16384', 16, 1024 * 1024);
+    if (chunks === null || size === null) {
+      sendError(res, 400, 'ERR_STREAM_PARAMS', 'chunks must be 1..4096 and size 16..1048576');
+      return;
+    }
+    res.header('Content-Type', TEXT).header('Cache-Control', 'no-store');
+    await res.stream(streamChunks(chunks, size), { signal: req.signal });
+  });
+  router.add('GET', '/download/:size', async (req, res, params) => {
+    const size = wholeNumber(params.size, 0, MAX_DOWNLOAD);
+    if (size === null) {
+      sendError(
+        res,
+        400,
+        'ERR_DOWNLOAD_SIZE',
+        `size must be a whole number of bytes from 0 to ${MAX_DOWNLOAD}`,
+      );
+      return;
+    }
+    res
+      .header('Content-Type', 'application/octet-stream')
+      .header('Content-Disposition', `attachment; filename="strata-${size}.bin"`)
+      .header('Content-Length', String(size));
+    await res.stream(downloadChunks(size), { signal: req.signal });
+  });
+
+  // ---- threads ----------------------------------------------------------------------------------
+  router.add('GET', '/compute', async (req, res) => {
+    const n = wholeNumber(new URLSearchParams(req.query).get('n'), 0, MAX_COMPUTE_N);
+    if (n === null) {
+      sendError(res, 400, 'ERR_COMPUTE_N', `n must be a whole number from 0 to ${MAX_COMPUTE_N}`);
+      return;
+    }
+    try {
+      const result = await pool.countPrimes(n);
+      res
+        .header('Cache-Control', 'no-store')
+        .json({ n, primes: result.primes, ms: result.ms, thread: result.thread, pid: process.pid });
+    } catch (err) {
+      if (err instanceof ComputeError && err.code === 'ERR_POOL_BUSY') {
+        res.header('Retry-After', '1');
+        sendError(res, 503, err.code, err.message);
+      } else throw err;
+    }
+  });
+
+  // ---- WebSockets -------------------------------------------------------------------------------
+  const upgradeRequired: RouteHandler = (_req, res) => {
+    res
+      .status(426)
+      .header('Upgrade', 'websocket')
+      .header('Connection', 'Upgrade')
+      .header('Content-Type', TEXT);
+    res.send('This route speaks WebSocket: connect with a WebSocket client.\n');
+  };
+  router.add('GET', '/ws', upgradeRequired);
+  router.add('GET', '/live/ws', upgradeRequired);
+
+  const chat = new WebSocketServer({ perMessageDeflate: true, maxPayload: 64 * 1024 });
+  let guests = 0;
+  chat.on('connection', (ws: WebSocket) => {
+    const name = `guest-${++guests}`;
+    ws.subscribe('chat');
+    ws.send(JSON.stringify({ type: 'welcome', name, online: chat.subscribers('chat') }));
+    chat.publish('chat', JSON.stringify({ type: 'join', name }), { except: ws });
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) {
+        ws.close(1003, 'text messages only');
+        return;
+      }
+      const text = String(data).slice(0, MAX_CHAT_TEXT);
+      chat.publish('chat', JSON.stringify({ type: 'message', from: name, text }));
+    });
+    ws.on('close', () => {
+      chat.publish('chat', JSON.stringify({ type: 'leave', name }));
+    });
+  });
+
+  const live = new WebSocketServer({ perMessageDeflate: false, maxPayload: 1024 });
+  live.on('connection', (ws: WebSocket) => {
+    ws.subscribe('live');
+    if (feed.last !== null) ws.send(JSON.stringify(feed.last));
+  });
+  const unsubscribe = feed.subscribe((snapshot) => {
+    if (live.subscribers('live') > 0) live.publish('live', JSON.stringify(snapshot));
+  });
+
+  // ---- dispatch ---------------------------------------------------------------------------------
+  function answerMiss(
+    req: ServerRequest,
+    res: ResponseWriter,
+    found: Exclude<FindResult<RouteHandler>, { status: 200 }>,
+  ): void {
+    switch (found.status) {
+      case 204:
+        res.status(204).header('Allow', found.allow.join(', ')).end();
+        return;
+      case 308:
+        res
+          .status(308)
+          .header('Location', found.location)
+          .header('Content-Type', TEXT)
+          .send(`Moved to ${found.location}\n`);
+        return;
+      case 405:
+        res.header('Allow', found.allow.join(', '));
+        sendText(
+          res,
+          405,
+          `${req.method} is not allowed on ${req.path}; allowed: ${found.allow.join(', ')}\n`,
+        );
+        return;
+      case 400:
+      case 414:
+        sendError(res, found.status, found.code, `bad request path (${found.code})`);
+        return;
+      default:
+        sendText(res, 404, `Not Found: ${req.path}\n`);
+    }
+  }
+
+  async function handler(req: ServerRequest, res: ResponseWriter): Promise<void> {
+    meter.requests++;
+    if (options.mode === 'echo') {
+      await echo(req, res);
+      return;
+    }
+    // Claim this request's wire record first, whether or not it is shown, to keep the order.
+    const wireMsg = wire?.take(req.remoteAddress, req.remotePort) ?? null;
+    const found = router.find(req.method, req.url);
+    let entry: InspectEntry | null = null;
+    if (!req.path.startsWith('/inspect')) {
+      entry = inspector.open(describeRequest(req), wireMsg, res);
+      entry.route =
+        found.status === 200
+          ? { pattern: found.pattern, status: 200, params: { ...found.params } }
+          : { pattern: null, status: found.status, params: {} };
+    }
+    const start = performance.now();
+    try {
+      if (found.status === 200) await found.value(req, res, found.params);
+      else answerMiss(req, res, found);
+    } finally {
+      if (entry !== null) {
+        const headers: [string, string][] = [];
+        for (const name of res.getHeaderNames()) {
+          const value = res.getHeader(name);
+          if (value !== undefined) headers.push([name, typeof value === 'string' ? value : value.join(', ')]);
+        }
+        entry.response = {
+          status: res.statusCode,
+          headers,
+          bodyBytes: res.bytesWritten,
+          ms: Math.round((performance.now() - start) * 100) / 100,
+        };
+        inspector.done(entry);
+      }
+    }
+  }
+
+  function onUpgrade(req: ServerRequest, conn: Connection, head: Uint8Array): void {
+    meter.requests++;
+    wire?.take(req.remoteAddress, req.remotePort);
+    const path = req.path;
+    if (options.mode === 'serve' && path === '/ws') chat.handleUpgrade(req, conn, head);
+    else if (options.mode === 'serve' && path === '/live/ws') live.handleUpgrade(req, conn, head);
+    else conn.end(cannedResponse(404));
+  }
+
+  return {
+    handler,
+    onUpgrade,
+    inspector,
+    wire,
+    async closeWebSockets() {
+      unsubscribe();
+      await Promise.all([chat.close({ deadline: 2000 }), live.close({ deadline: 2000 })]);
+    },
+  };
+}
+
+/**
+ * What the inspector can say about a request from the head alone, for connections whose bytes are
+ * not observed (TLS); replaced by the wire record when there is one.
+ */
+function describeRequest(req: ServerRequest): Omit<InspectEntry, 'id'> {
+  const chunked = (req.header('transfer-encoding') ?? '').toLowerCase().includes('chunked');
+  const framing = chunked
+    ? 'chunked (Transfer-Encoding)'
+    : req.contentLength >= 0
+      ? `Content-Length: ${req.contentLength}`
+      : 'no body (neither Content-Length nor Transfer-Encoding)';
+  return {
+    time: new Date().toISOString(),
+    remote: `${req.remoteAddress}:${req.remotePort}`,
+    received: null,
+    receivedBytes: null,
+    parserEvents: [
+      `head ${req.method} ${req.url} HTTP/${req.httpVersion} (${req.rawHeaders.length / 2} fields)`,
+    ],
+    framing,
+    route: { pattern: null, status: 0, params: {} },
+    response: null,
+    responseHead: null,
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * Command-line parsing for `strata-demo`. Pure: takes argv, returns options or a one-line error.
+ * No dependency on any Strata package, so it is tested on its own (test/args.test.ts).
+ */
+
+/** What the demo answers: the tutorial's routes (`serve`) or every request echoed (`echo`). */
+export type DemoMode = 'serve' | 'echo';
+
+/** Everything the command line can set, with the defaults applied. */
+export interface DemoOptions {
+  mode: DemoMode;
+  /** Port to listen on; 0 asks the kernel for a free one (the printed line shows the real port). */
+  port: number;
+  host: string;
+  /** Worker processes; 0 means a single process (no cluster). */
+  workers: number;
+  tlsCert: string | null;
+  tlsKey: string | null;
+  /** Folder served under `/static/`; null means the bundled `public/` folder. */
+  staticDir: string | null;
+  /** One access-log line per request on stdout. */
+  log: boolean;
+  help: boolean;
+}
+
+/** A command line the demo cannot run with; `message` is the one line printed before exiting 2. */
+export class ArgsError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'ArgsError';
+    this.code = code;
+  }
+}
+
+export const DEFAULTS: Readonly<DemoOptions> = Object.freeze({
+  mode: 'serve',
+  port: 8080,
+  host: '127.0.0.1',
+  workers: 0,
+  tlsCert: null,
+  tlsKey: null,
+  staticDir: null,
+  log: false,
+  help: false,
+});
+
+/** Flags that take a value, mapped to the option they set. */
+const VALUE_FLAGS = ['--port', '--host', '--workers', '--tls-cert', '--tls-key', '--static'] as const;
+type ValueFlag = (typeof VALUE_FLAGS)[number];
+
+function isValueFlag(name: string): name is ValueFlag {
+  return (VALUE_FLAGS as readonly string[]).includes(name);
+}
+
+function parseInteger(flag: string, text: string, min: number, max: number): number {
+  if (!/^[0-9]+$/.test(text))
+    throw new ArgsError('ERR_FLAG_VALUE', `${flag} expects a whole number, got '${text}'`);
+  const value = Number(text);
+  if (value < min || value > max) {
+    throw new ArgsError('ERR_FLAG_VALUE', `${flag} must be between ${min} and ${max}, got ${text}`);
+  }
+  return value;
+}
+
+/**
+ * Parses `strata-demo [serve|echo] [flags]`. Accepts `--flag value` and `--flag=value`.
+ *
+ * @example
+ * parseArgs(['echo', '--port', '0']); // { mode: 'echo', port: 0, host: '127.0.0.1', ... }
+ */
+export function parseArgs(argv: readonly string[]): DemoOptions {
+  const options: DemoOptions = { ...DEFAULTS };
+  let sawMode = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('-')) {
+      if (sawMode) throw new ArgsError('ERR_ARGUMENT', `unexpected argument '${arg}'`);
+      if (arg !== 'serve' && arg !== 'echo') {
+        throw new ArgsError('ERR_MODE', `unknown mode '${arg}' (expected 'serve' or 'echo')`);
+      }
+      options.mode = arg;
+      sawMode = true;
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = eq === -1 ? arg : arg.slice(0, eq);
+    if (name === '--help' || name === '-h') {
+      options.help = true;
+      continue;
+    }
+    if (name === '--log') {
+      if (eq !== -1) throw new ArgsError('ERR_FLAG_VALUE', '--log takes no value');
+      options.log = true;
+      continue;
+    }
+    if (!isValueFlag(name)) throw new ArgsError('ERR_UNKNOWN_FLAG', `unknown flag '${name}'`);
+    let value: string;
+    if (eq !== -1) value = arg.slice(eq + 1);
+    else {
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith('--')) {
+        throw new ArgsError('ERR_FLAG_VALUE', `${name} needs a value`);
+      }
+      value = next;
+      i++;
+    }
+    if (value === '') throw new ArgsError('ERR_FLAG_VALUE', `${name} needs a value`);
+    switch (name) {
+      case '--port':
+        options.port = parseInteger(name, value, 0, 65535);
+        break;
+      case '--host':
+        options.host = value;
+        break;
+      case '--workers':
+        options.workers = parseInteger(name, value, 1, 256);
+        break;
+      case '--tls-cert':
+        options.tlsCert = value;
+        break;
+      case '--tls-key':
+        options.tlsKey = value;
+        break;
+      case '--static':
+        options.staticDir = value;
+        break;
+    }
+  }
+  if ((options.tlsCert === null) !== (options.tlsKey === null)) {
+    throw new ArgsError('ERR_TLS_PAIR', '--tls-cert and --tls-key must be given together');
+  }
+  return options;
+}
+
+/** The `--help` text: every mode and flag with its default. */
+export const HELP = `strata-demo: the Strata demo server (routes, echo, static files, live dashboard, wire inspector)
+
+usage: strata-demo [serve|echo] [flags]
+
+modes:
+  serve              the demo routes (default): /, /hello, /user/:name, /dashboard, /health, /echo,
+                     /static/*, /stream, /download/:size, /compute?n=, /ws, /live, /inspect
+  echo               answer every request, whatever its target, with the JSON echo of what arrived
+
+flags:
+  --port N           TCP port (default 8080; 0 picks a free port and prints it)
+  --host H           address to bind (default 127.0.0.1; use ::1 for IPv6)
+  --workers N        run N worker processes sharing the port (default: one process)
+  --tls-cert FILE    PEM certificate: serve HTTPS (needs --tls-key)
+  --tls-key FILE     PEM private key for --tls-cert
+  --static DIR       folder served under /static/ (default: the bundled public/ folder)
+  --log              print one access-log line per request
+  --help, -h         print this help and exit
+
+When ready it prints one line: listening on http://HOST:PORT (https:// with TLS).
+SIGINT or SIGTERM drains in-flight requests and exits 0.`;

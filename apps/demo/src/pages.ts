@@ -1,0 +1,342 @@
+/**
+ * The demo's HTML pages. Plain strings with inline CSS and JS: no CDN, no external network, no
+ * build step for the browser. Every value interpolated into HTML goes through `escapeHtml`.
+ */
+
+/** Escapes text for an HTML text node or a double-quoted attribute. */
+export function escapeHtml(text: string): string {
+  return text
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;');
+}
+
+const STYLE = `
+  :root { color-scheme: light dark; --fg: #1d2430; --muted: #5b6678; --bg: #fbfbfd; --card: #fff;
+    --line: #d8dde6; --accent: #0b6bcb; --accent2: #c2410c; --ok: #15803d; }
+  @media (prefers-color-scheme: dark) { :root { --fg: #e6e9ef; --muted: #9aa4b5; --bg: #10141b;
+    --card: #171c25; --line: #2a3140; --accent: #5aa9ff; --accent2: #fb923c; --ok: #4ade80; } }
+  * { box-sizing: border-box; }
+  body { margin: 0; font: 15px/1.5 system-ui, sans-serif; color: var(--fg); background: var(--bg); }
+  header { padding: 14px 24px; border-bottom: 1px solid var(--line); display: flex; gap: 18px;
+    align-items: baseline; flex-wrap: wrap; }
+  header b { font-size: 18px; } header a { color: var(--accent); text-decoration: none; }
+  main { max-width: 1100px; margin: 0 auto; padding: 18px 24px 48px; }
+  h1 { font-size: 24px; margin: 8px 0 4px; } h2 { font-size: 18px; margin: 26px 0 8px; }
+  code, pre { font: 13px/1.45 ui-monospace, SFMono-Regular, Menlo, monospace; }
+  pre { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px;
+    overflow-x: auto; white-space: pre-wrap; word-break: break-all; margin: 4px 0 10px; }
+  table { border-collapse: collapse; width: 100%; background: var(--card); }
+  th, td { border: 1px solid var(--line); padding: 6px 9px; text-align: left; vertical-align: top; }
+  th { background: color-mix(in srgb, var(--accent) 8%, var(--card)); }
+  .muted { color: var(--muted); } .card { background: var(--card); border: 1px solid var(--line);
+    border-radius: 8px; padding: 12px 16px; margin: 12px 0; }
+  .figures { display: flex; gap: 12px; flex-wrap: wrap; }
+  .figure { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 10px 16px;
+    min-width: 150px; } .figure b { display: block; font-size: 26px; }
+  .crlf { color: var(--accent2); } summary { cursor: pointer; } summary .muted { display: block; margin-left: 18px; }
+  .layers { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 0 18px; }
+  h3 { font-size: 15px; margin: 12px 0 4px; } .tag { display: inline-block; border: 1px solid var(--line);
+    border-radius: 4px; padding: 0 6px; margin: 0 4px 4px 0; font-size: 13px; }
+`;
+
+function layout(title: string, body: string, script = ''): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} · Strata demo</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header><b>Strata demo</b>
+<a href="/">layers</a><a href="/live">live</a><a href="/inspect">inspector</a><a href="/dashboard">dashboard</a>
+<a href="/static/">static files</a><a href="/echo">echo</a></header>
+<main>
+${body}
+</main>
+${script === '' ? '' : `<script>${script}</script>`}
+</body>
+</html>
+`;
+}
+
+/** `/`: the layers drawn against the IP stack, and a link to every route. */
+export function indexPage(info: { mode: string; workers: number; tls: boolean }): string {
+  return layout(
+    'Layers',
+    `<h1>Strata: HTTP/1.1 and WebSocket, layer by layer</h1>
+<p class="muted">This server is built from small packages stacked like the IP stack. Each layer only
+talks to the one below it through an interface, so every layer can be read, tested and replaced alone.
+Running ${info.workers > 0 ? `${info.workers} worker processes` : 'one process'}${info.tls ? ' over TLS' : ''}.</p>
+
+<h2>The layers, against the IP stack</h2>
+<table>
+<tr><th>IP stack</th><th>Strata package</th><th>what it does for this page</th></tr>
+<tr><td rowspan="5">application (HTTP, WebSocket)</td><td><code>apps/demo</code></td>
+  <td>routes and pages only: this HTML, <code>/hello</code>, the chat room, the live chart</td></tr>
+<tr><td><code>@strata/router</code></td><td>maps <code>GET /user/ada</code> to a route and <code>{ name: 'ada' }</code>;
+  404, 405 with the full <code>Allow</code> list, HEAD from GET, OPTIONS</td></tr>
+<tr><td><code>@strata/websocket</code></td><td>after an <code>Upgrade</code>: RFC 6455 frames, masking, ping/pong,
+  close handshake, permessage-deflate (<a href="/live">live</a> and <code>/ws</code>)</td></tr>
+<tr><td><code>@strata/server</code></td><td>the connection engine: keep-alive, pipelining, limits, timeouts,
+  one flush per batch of responses, errors to canned responses</td></tr>
+<tr><td><code>@strata/response</code> · <code>@strata/http-parser</code></td><td>RFC 9110 semantics (status line,
+  headers, framing, files, ranges, compression) · RFC 9112 syntax (request line, fields, body framing,
+  smuggling shapes refused)</td></tr>
+<tr><td>transport (TCP, TLS)</td><td><code>@strata/transport</code></td><td>listeners, connections,
+  backpressure, idle timeouts, graceful close, worker processes; knows nothing of HTTP</td></tr>
+<tr><td>network, link (IP, Ethernet)</td><td>the kernel</td><td>addresses, routing, loopback</td></tr>
+</table>
+<p>Watch each layer work on a real request in the <a href="/inspect">wire inspector</a>: the bytes
+as they arrived, what the parser made of them, the route that matched, and what the response writer sent.</p>
+
+<h2>Routes</h2>
+<table>
+<tr><th>route</th><th>what it shows</th></tr>
+<tr><td><a href="/hello">/hello</a></td><td>plain text <code>Hello, World!</code> (the benchmark route)</td></tr>
+<tr><td><a href="/user/ada">/user/:name</a></td><td>a route parameter, decoded by the router</td></tr>
+<tr><td><a href="/dashboard">/dashboard</a></td><td>an HTML page with this process's figures</td></tr>
+<tr><td><a href="/health">/health</a></td><td>for load balancers: <code>{"status":"ok"}</code></td></tr>
+<tr><td><a href="/echo">/echo</a> (any method, any subpath)</td><td>the request as received, as JSON: method, url,
+  version, raw headers, body, raw trailers</td></tr>
+<tr><td><a href="/static/">/static/*</a></td><td>files with ETags, conditional requests and byte ranges</td></tr>
+<tr><td><a href="/stream">/stream</a></td><td>a chunked response written with backpressure</td></tr>
+<tr><td><a href="/download/1048576">/download/:size</a></td><td>a generated body of that many bytes</td></tr>
+<tr><td><a href="/compute?n=2000000">/compute?n=</a></td><td>count primes on a pool of worker threads,
+  while <code>/hello</code> stays fast</td></tr>
+<tr><td><code>/ws</code></td><td>a WebSocket chat room: every text message goes to everyone connected</td></tr>
+<tr><td><a href="/live">/live</a></td><td>requests/s, connections and per-worker counts, drawn live from a WebSocket feed</td></tr>
+<tr><td><a href="/inspect">/inspect</a></td><td>the wire inspector (JSON at <a href="/inspect.json">/inspect.json</a>)</td></tr>
+</table>
+<p class="muted">Try: <code>curl -i http://HOST:PORT/hello</code>, <code>curl -r 0-9 http://HOST:PORT/static/hello.txt</code>,
+<code>curl -i -H 'If-None-Match: ETAG' http://HOST:PORT/static/hello.txt</code>, or <code>strata-demo echo</code> to echo everything.</p>`,
+  );
+}
+
+/** `/dashboard`: the tutorial's example page, with this process's figures. */
+export function dashboardPage(figures: {
+  pid: number;
+  uptimeS: number;
+  requests: number;
+  connections: number;
+  rssMb: number;
+  threads: number;
+}): string {
+  return layout(
+    'Dashboard',
+    `<h1>Dashboard</h1>
+<p class="muted">Figures for the process that answered this request (pid ${figures.pid}).
+See <a href="/live">/live</a> for the whole server, drawn as it runs.</p>
+<div class="figures">
+<div class="figure"><span class="muted">uptime</span><b>${figures.uptimeS} s</b></div>
+<div class="figure"><span class="muted">requests served</span><b id="requests">${figures.requests}</b></div>
+<div class="figure"><span class="muted">open connections</span><b>${figures.connections}</b></div>
+<div class="figure"><span class="muted">resident memory</span><b>${figures.rssMb} MB</b></div>
+<div class="figure"><span class="muted">compute threads</span><b>${figures.threads}</b></div>
+</div>`,
+  );
+}
+
+/** `/live`: a canvas chart fed by the `/live/ws` WebSocket, one sample per half second. */
+export function livePage(): string {
+  return layout(
+    'Live',
+    `<h1>Live server figures</h1>
+<p class="muted">One sample every half second over a WebSocket (<code>/live/ws</code>), drawn on a
+plain canvas. Send some traffic (<code>curl</code> in a loop, or reload a page) and watch it move.</p>
+<div class="figures">
+<div class="figure"><span class="muted">requests/s</span><b id="rps">–</b></div>
+<div class="figure"><span class="muted">open connections</span><b id="conns">–</b></div>
+<div class="figure"><span class="muted">requests served</span><b id="total">–</b></div>
+<div class="figure"><span class="muted">workers</span><b id="nworkers">–</b></div>
+<div class="figure"><span class="muted">feed</span><b id="state">connecting</b></div>
+</div>
+<div class="card"><canvas id="chart" width="1040" height="260" style="width:100%;height:260px" data-samples="0"></canvas>
+<div class="muted"><span style="color:var(--accent)">■</span> requests/s &nbsp;
+<span style="color:var(--accent2)">■</span> open connections</div></div>
+<h2>Per worker</h2>
+<table id="workers"><tr><th>worker (pid)</th><th>requests/s</th><th>requests served</th><th>open connections</th><th>share</th></tr></table>`,
+    LIVE_SCRIPT,
+  );
+}
+
+const LIVE_SCRIPT = `
+(() => {
+  const canvas = document.getElementById('chart');
+  const ctx = canvas.getContext('2d');
+  const points = [];
+  const MAX = 120;
+  const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  function draw() {
+    const w = canvas.width, h = canvas.height, pad = 34;
+    ctx.clearRect(0, 0, w, h);
+    ctx.strokeStyle = css('--line'); ctx.fillStyle = css('--muted'); ctx.font = '12px system-ui';
+    let top = 1;
+    for (const p of points) top = Math.max(top, p.rps, p.connections);
+    top = Math.ceil(top * 1.15);
+    for (let i = 0; i <= 4; i++) {
+      const y = pad / 2 + (h - pad) * i / 4;
+      ctx.beginPath(); ctx.moveTo(pad, y); ctx.lineTo(w, y); ctx.stroke();
+      ctx.fillText(String(Math.round(top * (4 - i) / 4)), 2, y + 4);
+    }
+    const line = (key, color) => {
+      ctx.strokeStyle = color; ctx.lineWidth = 2; ctx.beginPath();
+      points.forEach((p, i) => {
+        const x = pad + (w - pad) * i / (MAX - 1);
+        const y = pad / 2 + (h - pad) * (1 - p[key] / top);
+        if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
+      });
+      ctx.stroke();
+    };
+    line('rps', css('--accent'));
+    line('connections', css('--accent2'));
+  }
+  function show(s) {
+    points.push({ rps: s.rps, connections: s.connections });
+    if (points.length > MAX) points.shift();
+    canvas.dataset.samples = String(Number(canvas.dataset.samples) + 1);
+    document.getElementById('rps').textContent = s.rps.toFixed(0);
+    document.getElementById('conns').textContent = String(s.connections);
+    document.getElementById('total').textContent = String(s.requests);
+    document.getElementById('nworkers').textContent = String(s.workers.length);
+    const table = document.getElementById('workers');
+    while (table.rows.length > 1) table.deleteRow(1);
+    for (const wk of s.workers) {
+      const row = table.insertRow();
+      const share = s.requests > 0 ? (100 * wk.requests / s.requests).toFixed(0) + '%' : '–';
+      for (const text of [wk.label + ' (' + wk.pid + ')', wk.rps.toFixed(0), wk.requests, wk.connections, share]) {
+        row.insertCell().textContent = String(text);
+      }
+    }
+    draw();
+  }
+  function connect() {
+    const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/live/ws');
+    ws.onopen = () => { document.getElementById('state').textContent = 'live'; };
+    ws.onmessage = (e) => show(JSON.parse(e.data));
+    ws.onclose = () => { document.getElementById('state').textContent = 'reconnecting'; setTimeout(connect, 1000); };
+  }
+  draw();
+  connect();
+})();
+`;
+
+/** One request as the inspector shows it (`/inspect` and `/inspect.json`). */
+export interface InspectEntry {
+  id: number;
+  time: string;
+  remote: string;
+  /** The bytes of this request as they arrived, decoded latin1; null when not observable (TLS). */
+  received: string | null;
+  /** Bytes of this request on the wire (may exceed what `received` keeps). */
+  receivedBytes: number | null;
+  /** What the parser reported, in order. */
+  parserEvents: string[];
+  /** The body framing the parser chose: Content-Length, chunked, or none. */
+  framing: string;
+  /** The router's answer; null when the request never reached it (refused by the parser). */
+  route: { pattern: string | null; status: number; params: Record<string, string> } | null;
+  /** Status and the headers the route set (the writer adds Date, Connection and framing). */
+  response: { status: number; headers: [string, string][]; bodyBytes: number; ms: number } | null;
+  /**
+   * The response head exactly as the writer serialised it (`ResponseWriter.head`: status line,
+   * fields, empty line), taken once the head is sent (streaming routes show it while the body still
+   * flows); null before that, and for requests the parser refused (the server's canned answer).
+   */
+  responseHead: string | null;
+}
+
+function mark(text: string): string {
+  return `<span class="crlf">${text}</span>`;
+}
+
+/**
+ * Shows line ends visibly (CRLF, and any bare CR or LF) and other control bytes as `\xNN`, so a
+ * learner sees exactly what crossed the wire.
+ */
+function showWire(text: string): string {
+  return escapeHtml(text)
+    .split('\r\n')
+    .map((line) =>
+      line
+        .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, (c) =>
+          mark(`\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`),
+        )
+        .replaceAll('\r', mark('\\r'))
+        .replaceAll('\n', `${mark('\\n')}\n`),
+    )
+    .join(`${mark('\\r\\n')}\n`);
+}
+
+function responseSection(e: InspectEntry): string {
+  const head =
+    e.responseHead === null
+      ? e.route === null
+        ? '<p class="muted">the server wrote its canned error response; no writer head to show</p>'
+        : '<p class="muted">head not sent yet</p>'
+      : `<p class="muted">the head as the writer serialised it (<code>res.head</code>), Date, Connection and
+framing included:</p><pre class="wire-out">${showWire(e.responseHead)}</pre>`;
+  if (e.response === null) return e.responseHead === null ? '<p class="muted">no response yet</p>' : head;
+  const lines = e.response.headers.map(([n, v]) => `${escapeHtml(n)}: ${escapeHtml(v)}`).join('\n');
+  return `${head}<p class="muted">status and headers set by the route:</p><pre class="res-headers">${e.response.status}\n${lines}</pre>`;
+}
+
+function routeSection(e: InspectEntry): string {
+  if (e.route === null)
+    return '<p class="route">not routed: the parser refused the request, the server answered with a canned error</p>';
+  const params =
+    Object.keys(e.route.params).length > 0
+      ? ` params <code>${escapeHtml(JSON.stringify(e.route.params))}</code>`
+      : '';
+  const pattern = e.route.pattern === null ? 'no route' : `<code>${escapeHtml(e.route.pattern)}</code>`;
+  return `<p class="route">${pattern} → ${e.route.status}${params}</p>`;
+}
+
+/** `/inspect`: the last requests, each layer's view of it. */
+export function inspectPage(entries: readonly InspectEntry[], capacity: number, pid: number): string {
+  const rows = entries
+    .map((e, i) => {
+      const status = e.response?.status ?? (e.route === null ? 'refused' : '…');
+      const timing =
+        e.response === null ? '' : ` · ${e.response.ms} ms · ${e.response.bodyBytes} body bytes out`;
+      const size = e.receivedBytes === null ? '' : ` · ${e.receivedBytes} bytes in`;
+      return `<details class="card entry" data-id="${e.id}"${i === 0 ? ' open' : ''}>
+<summary><b>#${e.id}</b> <code>${escapeHtml(firstLine(e))}</code> → <b>${status}</b>
+<span class="muted">${escapeHtml(e.time)} · from ${escapeHtml(e.remote)}${size}${timing}</span></summary>
+<div class="layers">
+<div><h3>1. transport: bytes received</h3>
+${e.received === null ? '<p class="muted">not observable: TLS connections carry ciphertext at this level</p>' : `<pre class="wire-in">${showWire(e.received)}</pre>`}</div>
+<div><h3>2. http-parser: events and framing</h3>
+<p>${e.parserEvents.map((ev) => `<span class="tag">${escapeHtml(ev)}</span>`).join('')}</p>
+<p>framing: <b class="framing">${escapeHtml(e.framing)}</b></p></div>
+<div><h3>3. router: match</h3>
+${routeSection(e)}</div>
+<div><h3>4. response</h3>
+${responseSection(e)}</div>
+</div>
+</details>`;
+    })
+    .join('\n');
+  return layout(
+    'Inspector',
+    `<h1>Wire inspector</h1>
+<p class="muted">The last ${capacity} requests served by this process (pid ${pid}), newest first, as each
+layer saw them (click one to open it). Requests for the inspector itself are not recorded. <a href="/inspect">Refresh</a> ·
+<a href="/inspect.json">JSON</a></p>
+${entries.length === 0 ? '<p id="empty">No requests yet: open <a href="/hello">/hello</a> and come back.</p>' : rows}`,
+  );
+}
+
+/** The request line: from the bytes when observed, else from the parser's head event. */
+function firstLine(e: InspectEntry): string {
+  if (e.received !== null) {
+    const end = e.received.indexOf('\r\n');
+    return end === -1 ? e.received.slice(0, 80) : e.received.slice(0, end);
+  }
+  const head = /^head (\S+ \S+ HTTP\/1\.\d)/.exec(e.parserEvents[0] ?? '');
+  return head === null ? '' : head[1]!;
+}

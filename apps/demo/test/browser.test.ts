@@ -1,0 +1,96 @@
+/**
+ * A real browser (Debian's chromium through playwright-core) opens /live and waits for the chart
+ * to draw live data from the WebSocket feed, then opens /inspect after a request. Screenshots go
+ * to apps/demo/test-output/.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Demo, outputDir, startDemo } from './_harness';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+let demo: Demo;
+let browser: Browser;
+let page: Page; // one page for both tests: opening a page costs seconds on a busy 2-core machine
+const external: string[] = [];
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
+  demo = await startDemo(['--port', '0']);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+  // Every request the page makes must go to the demo itself: no CDN, no external network.
+  page.on('request', (r) => {
+    if (!r.url().startsWith(demo.url) && !r.url().startsWith(demo.url.replace('http', 'ws')))
+      external.push(r.url());
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+  await demo?.stop();
+});
+
+describe('in a browser', () => {
+  it('/live draws live figures fed over the WebSocket', async () => {
+    await page.goto(`${demo.url}/live`);
+    await page.waitForFunction(() => document.getElementById('state')?.textContent === 'live');
+    // Traffic while the page watches.
+    let stop = false;
+    const traffic = (async () => {
+      for (let i = 0; i < 400 && !stop; i++) await (await fetch(`${demo.url}/hello`)).text();
+    })();
+    await page.waitForFunction(
+      () =>
+        Number(document.getElementById('chart')?.dataset.samples) >= 3 &&
+        Number(document.getElementById('total')?.textContent) >= 20,
+      undefined,
+      { timeout: 15_000 },
+    );
+    stop = true;
+    await traffic;
+    const rows = await page.locator('#workers tr').count();
+    expect(rows).toBe(2); // header + one worker
+    // The chart is drawn: the canvas has non-blank pixels in the accent colour's line.
+    const inked = await page.evaluate(() => {
+      const c = document.getElementById('chart') as HTMLCanvasElement;
+      const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;
+      return n;
+    });
+    expect(inked).toBeGreaterThan(500);
+    await page.screenshot({ path: join(outputDir(), 'live.png'), fullPage: true });
+    expect(external).toEqual([]);
+  });
+
+  it('/inspect shows a request the browser just made', async () => {
+    await page.goto(`${demo.url}/user/grace`);
+    expect(await page.textContent('body')).toContain('grace');
+    await page.goto(`${demo.url}/inspect`);
+    const entry = page.locator('details.entry', { hasText: 'GET /user/grace HTTP/1.1' }).first();
+    await entry.waitFor();
+    expect(await entry.locator('.route').textContent()).toContain('/user/:name');
+    expect(await entry.locator('pre.wire-in').textContent()).toContain('GET /user/grace HTTP/1.1');
+    expect(await entry.locator('.tag').first().textContent()).toMatch(/^head GET \/user\/grace/);
+    await entry.evaluate((d) => {
+      (d as HTMLDetailsElement).open = true;
+      d.scrollIntoView();
+    });
+    await page.screenshot({ path: join(outputDir(), 'inspect.png') });
+    await page.goto(`${demo.url}/`);
+    await page.screenshot({ path: join(outputDir(), 'index.png'), fullPage: true });
+    expect(external).toEqual([]);
+  });
+});

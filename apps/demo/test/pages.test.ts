@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { escapeHtml, type InspectEntry, inspectPage } from '../src/pages';
+
+const entry = (received: string): InspectEntry => ({
+  id: 1,
+  time: '2026-01-01T00:00:00.000Z',
+  remote: '127.0.0.1:5000',
+  received,
+  receivedBytes: received.length,
+  parserEvents: ['head GET /<x> HTTP/1.1 (1 fields, keep-alive yes)', 'message complete'],
+  framing: 'no body',
+  route: { pattern: null, status: 404, params: {} },
+  response: { status: 404, headers: [['Content-Type', 'text/plain; charset=utf-8']], bodyBytes: 9, ms: 0.1 },
+  responseHead:
+    'HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 9\r\n\r\n',
+});
+
+describe('pages', () => {
+  it('escapes HTML in text and attributes', () => {
+    expect(escapeHtml(`<a href="x" onclick='y'>&</a>`)).toBe(
+      '&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;',
+    );
+  });
+
+  it('the inspector shows wire bytes escaped, with line ends and control bytes made visible', () => {
+    const html = inspectPage(
+      [entry('GET /<script>alert(1)</script> HTTP/1.1\r\nX: a\x00b\nc\r\r\n\r\n')],
+      20,
+      1,
+    );
+    expect(html).not.toContain('<script>alert(1)');
+    expect(html).toContain(
+      'GET /&lt;script&gt;alert(1)&lt;/script&gt; HTTP/1.1<span class="crlf">\\r\\n</span>\n',
+    );
+    expect(html).toContain(
+      'X: a<span class="crlf">\\x00</span>b<span class="crlf">\\n</span>\nc<span class="crlf">\\r</span>',
+    );
+    expect(html).not.toContain('\x00');
+    expect(html).toContain('head GET /&lt;x&gt;');
+  });
+
+  it('says when a request was refused before routing, and when bytes are not observable', () => {
+    const refused = { ...entry('BAD\r\n'), route: null };
+    const tls = { ...entry(''), received: null, receivedBytes: null };
+    const html = inspectPage([refused, tls], 20, 1);
+    expect(html).toContain('the parser refused the request');
+    expect(html).toContain('TLS connections carry ciphertext');
+  });
+
+  it('shows the response head as written, line ends visible; says why when there is none', () => {
+    const html = inspectPage([entry('GET / HTTP/1.1\r\n\r\n')], 20, 1);
+    expect(html).toContain(
+      '<pre class="wire-out">HTTP/1.1 404 Not Found<span class="crlf">\\r\\n</span>\nContent-Type: text/plain; charset=utf-8',
+    );
+    expect(html).toContain(
+      'Content-Length: 9<span class="crlf">\\r\\n</span>\n<span class="crlf">\\r\\n</span>',
+    );
+    const pending = { ...entry('GET / HTTP/1.1\r\n\r\n'), response: null, responseHead: null };
+    expect(inspectPage([pending], 20, 1)).toContain('no response yet');
+    const refused = { ...entry('BAD\r\n'), route: null, responseHead: null };
+    expect(inspectPage([refused], 20, 1)).toContain('canned error response');
+  });
+});
