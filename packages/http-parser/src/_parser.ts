@@ -78,9 +78,23 @@ function lit(s: string): Uint8Array {
   return out;
 }
 
-/** Name lengths of the fields checked line by line: host 4, expect 6, upgrade 7, connection 10, content-length 14, transfer-encoding 17. */
-const SPECIAL_LEN = new Uint8Array(32);
-for (const n of [4, 6, 7, 10, 14, 17]) SPECIAL_LEN[n] = 1;
+/**
+ * The field names checked line by line, keyed by name length and the low five bits of the first byte
+ * (the same for upper and lower case letters): `SPECIAL[len * 32 + (b0 & 0x1f)]` is 1 for host,
+ * expect, upgrade, connection, content-length and transfer-encoding. Common fields of the same length
+ * (User-Agent, Keep-Alive, Accept, Cookie, Accept-Charset) are skipped without a call. A 1 is only a
+ * candidate: `fieldLine` compares the whole name, so a collision costs a compare, never a wrong result.
+ * Names of 32 bytes or more are never special (the index is out of range and reads `undefined`).
+ */
+const SPECIAL = new Uint8Array(32 * 32);
+for (const name of ['host', 'expect', 'upgrade', 'connection', 'content-length', 'transfer-encoding']) {
+  SPECIAL[name.length * 32 + (name.charCodeAt(0) & 0x1f)] = 1;
+}
+
+/** True when the field name at buf[s, s+n) may be one of the `SPECIAL` names. */
+function maybeSpecial(buf: Uint8Array, s: number, n: number): boolean {
+  return n < 32 && SPECIAL[n * 32 + (buf[s]! & 0x1f)] === 1;
+}
 
 const L_HOST = lit('host');
 const L_EXPECT = lit('expect');
@@ -196,6 +210,9 @@ function validAuthority(
   portRequired: boolean,
   hostRequired: boolean,
 ): boolean {
+  // Tables in locals: imported bindings are live cells, a load and a check per byte otherwise.
+  const tReg = REG_NAME;
+  const tHex = HEX;
   let i = s;
   if (i < e && src[i] === 0x5b) {
     // '[' IP-literal ']'
@@ -208,11 +225,11 @@ function validAuthority(
     const start = i;
     while (i < e) {
       const b = src[i]!;
-      if (REG_NAME[b] === 1) {
+      if (tReg[b] === 1) {
         i++;
       } else if (b === 0x25) {
         // '%' HEXDIG HEXDIG
-        if (i + 2 >= e || HEX[src[i + 1]!] === 255 || HEX[src[i + 2]!] === 255) return false;
+        if (i + 2 >= e || tHex[src[i + 1]!] === 255 || tHex[src[i + 2]!] === 255) return false;
         i += 3;
       } else {
         break;
@@ -276,7 +293,10 @@ export class RequestParser {
   private vMinor = 0;
   private methodEnd = 0;
   private targetEnd = 0;
-  /** Per field line: name start, name end, value start, value end (CR), relative to the head start. */
+  /**
+   * Per field line: name start, name end, value start, value end, relative to the head start. The
+   * value end is set when the line's CR is seen, with trailing OWS (SP / HTAB only) already trimmed.
+   */
   private fields: Int32Array;
   private nfields = 0;
   private inTrailers = false;
@@ -613,7 +633,11 @@ export class RequestParser {
               if (buf[i] === LF) return this.fail(ErrorCode.HPE_CR_EXPECTED, i, 'Bare LF in field line');
               return this.fail(ErrorCode.HPE_INVALID_HEADER_VALUE, i, 'Invalid character in field value');
             }
-            f[k + 3] = i + rb;
+            // Trim trailing OWS (SP / HTAB only; never other bytes such as \xa0) while the bytes are hot.
+            let ve = i;
+            const vsb = f[k + 2]! - rb;
+            while (ve > vsb && (buf[ve - 1] === SP || buf[ve - 1] === HTAB)) ve--;
+            f[k + 3] = ve + rb;
             i++;
             if (i >= lim) {
               state = S_VALUE_LF;
@@ -622,8 +646,8 @@ export class RequestParser {
             if (buf[i] !== LF) return this.fail(ErrorCode.HPE_LF_EXPECTED, i, 'Bare CR in field line');
             i++;
             this.nfields = n + 1;
-            if (SPECIAL_LEN[f[k + 1]! - f[k]!] === 1) {
-              // a framing/routing field name length: check the line now, so errors come as early as possible
+            if (maybeSpecial(buf, f[k]! - rb, f[k + 1]! - f[k]!)) {
+              // maybe a framing/routing field (length + first letter): check it now, for early errors
               let st: ParseStatus;
               if (f[k]! >= this.hlen) st = this.fieldLine(buf, hstart - this.hlen, k);
               else {
@@ -664,7 +688,7 @@ export class RequestParser {
             if (b === LF) return this.fail(ErrorCode.HPE_CR_EXPECTED, i, 'Bare LF in field line');
             return this.fail(ErrorCode.HPE_INVALID_HEADER_VALUE, i, 'Invalid character in field value');
           }
-          this.fields[this.nfields * 4 + 3] = this.rel(i, hstart);
+          this.fields[this.nfields * 4 + 3] = this.trimmedEnd(buf, hstart, this.rel(i, hstart));
           i++;
           state = S_VALUE_LF;
           break;
@@ -677,7 +701,13 @@ export class RequestParser {
           this.nfields++;
           state = S_FIELD_START;
           const f = this.fields;
-          if (SPECIAL_LEN[f[k + 1]! - f[k]!] === 1) {
+          const ns = f[k]!;
+          const inChunk = ns >= this.hlen;
+          if (
+            inChunk
+              ? maybeSpecial(buf, ns - this.hlen + hstart, f[k + 1]! - ns)
+              : maybeSpecial(this.hbuf, ns, f[k + 1]! - ns)
+          ) {
             let st: ParseStatus;
             if (f[k]! >= this.hlen) st = this.fieldLine(buf, hstart - this.hlen, k);
             else {
@@ -953,6 +983,23 @@ export class RequestParser {
     this.hlen = need;
   }
 
+  /**
+   * The head-relative end of the current field value whose CR is at head-relative `cr`, with trailing
+   * OWS (SP / HTAB only) trimmed. The value may span earlier chunks (kept in `hbuf`) and this one.
+   */
+  private trimmedEnd(buf: Uint8Array, hstart: number, cr: number): number {
+    const vs = this.fields[this.nfields * 4 + 2]!;
+    const hlen = this.hlen;
+    const hb = this.hbuf;
+    let ve = cr;
+    while (ve > vs) {
+      const b = ve - 1 >= hlen ? buf[ve - 1 - hlen + hstart] : hb[ve - 1];
+      if (b !== SP && b !== HTAB) break;
+      ve--;
+    }
+    return ve;
+  }
+
   private growFields(): void {
     const nf = new Int32Array(this.fields.length * 2);
     nf.set(this.fields);
@@ -1097,16 +1144,12 @@ export class RequestParser {
    * `k` indexes the line's four entries in `fields`; src[off + rel] addresses its bytes.
    */
   private fieldLine(src: Uint8Array, off: number, k: number): ParseStatus {
+    const tToken = TOKEN; // a local, not a live import cell
     const f = this.fields;
     const ns = f[k]!;
     const ne = f[k + 1]!;
     const vs = f[k + 2]!;
-    let ve = f[k + 3]!;
-    while (ve > vs) {
-      const b = src[off + ve - 1];
-      if (b !== SP && b !== HTAB) break;
-      ve--;
-    }
+    const ve = f[k + 3]!; // trailing OWS already trimmed
     const a = off + ns;
     const nlen = ne - ns;
     if (this.inTrailers) {
@@ -1152,7 +1195,7 @@ export class RequestParser {
           while (p < e) {
             while (p < e && (src[p] === SP || src[p] === HTAB || src[p] === 0x2c)) p++; // ','
             const t = p;
-            while (p < e && TOKEN[src[p]!] === 1) p++;
+            while (p < e && tToken[src[p]!] === 1) p++;
             const tl = p - t;
             if (tl === 5 && eqLower(src, t, L_CLOSE)) this.connClose = true;
             else if (tl === 10 && eqLower(src, t, L_KEEP_ALIVE)) this.connKeepAlive = true;
@@ -1214,7 +1257,7 @@ export class RequestParser {
             while (p < e && (src[p] === SP || src[p] === HTAB || src[p] === 0x2c)) p++; // ','
             if (p >= e) break;
             const t = p;
-            while (p < e && TOKEN[src[p]!] === 1) p++;
+            while (p < e && tToken[src[p]!] === 1) p++;
             const tl = p - t;
             if (tl === 0)
               return this.failAt(ErrorCode.HPE_INVALID_TRANSFER_ENCODING, t - off, 'Invalid transfer coding');
@@ -1265,16 +1308,9 @@ export class RequestParser {
     const f = this.fields;
     const raw = new Array<string>(nf * 2);
     for (let k = 0; k < nf; k++) {
-      const vs = f[k * 4 + 2]!;
-      let ve = f[k * 4 + 3]!;
-      // Trim trailing OWS (SP / HTAB only; never other bytes such as \xa0).
-      while (ve > vs) {
-        const b = src[off + ve - 1];
-        if (b !== SP && b !== HTAB) break;
-        ve--;
-      }
+      // (the value end has its trailing OWS trimmed already)
       raw[k * 2] = str.slice(f[k * 4]!, f[k * 4 + 1]!);
-      raw[k * 2 + 1] = str.slice(vs, ve);
+      raw[k * 2 + 1] = str.slice(f[k * 4 + 2]!, f[k * 4 + 3]!);
     }
     const hostCount = this.hostCount;
     const hostS = this.hostS;
@@ -1410,15 +1446,8 @@ export class RequestParser {
       for (let k = 0; k < nf; k++) {
         const ns = f[k * 4]!;
         const ne = f[k * 4 + 1]!;
-        const vs = f[k * 4 + 2]!;
-        let ve = f[k * 4 + 3]!;
-        while (ve > vs) {
-          const b = src[off + ve - 1];
-          if (b !== SP && b !== HTAB) break;
-          ve--;
-        }
         trailers[k * 2] = str.slice(ns, ne);
-        trailers[k * 2 + 1] = str.slice(vs, ve);
+        trailers[k * 2 + 1] = str.slice(f[k * 4 + 2]!, f[k * 4 + 3]!); // trailing OWS trimmed already
       }
     }
     this.inTrailers = false;
