@@ -27,6 +27,12 @@ let slabPos = 0;
 
 let nextId = 1;
 
+/** The local end every socket of a listener shares, when it is bound to one TCP address. */
+export interface LocalAddress {
+  readonly address: string;
+  readonly port: number;
+}
+
 /** Connection over a `node:net` or `node:tls` socket. */
 export class SocketConnection implements Connection {
   readonly id: number;
@@ -49,6 +55,7 @@ export class SocketConnection implements Connection {
   /** @internal true once a write returned false and `onDrain` is owed. */
   needDrain = false;
   private isIdle = false;
+  private timeoutListener = false;
   private readonly hwm: number;
   private corkDepth = 0;
   private segSlab: Buffer | null = null;
@@ -67,6 +74,7 @@ export class SocketConnection implements Connection {
     encrypted: boolean,
     proxy: ProxyHeader | null,
     idleTimeout: number,
+    local: LocalAddress | null = null,
   ) {
     this.id = nextId++;
     this.socket = socket;
@@ -83,16 +91,21 @@ export class SocketConnection implements Connection {
       this.remotePortNum = socket.remotePort ?? 0;
     }
     this.hwm = socket.writableHighWaterMark;
-    this.localAddr = socket.localAddress ?? '';
-    this.localPortNum = socket.localPort ?? 0;
+    if (local !== null) {
+      // The listener is bound to one address: every accepted socket has it (no getsockname call).
+      this.localAddr = local.address;
+      this.localPortNum = local.port;
+    } else {
+      this.localAddr = socket.localAddress ?? '';
+      this.localPortNum = socket.localPort ?? 0;
+    }
     (socket as OwnedSocket)[kConn] = this;
     socket.on('data', onSocketData);
     socket.on('drain', onSocketDrain);
     socket.on('end', onSocketEnd);
-    socket.on('timeout', onSocketTimeout);
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
-    if (idleTimeout > 0) socket.setTimeout(idleTimeout);
+    if (idleTimeout > 0) this.setIdleTimeout(idleTimeout);
   }
 
   get idle(): boolean {
@@ -186,6 +199,11 @@ export class SocketConnection implements Connection {
 
   setIdleTimeout(ms: number): void {
     if (this.closed) return;
+    if (ms > 0 && !this.timeoutListener) {
+      // Attached on first use: most connections never set a timeout (one listener less to add).
+      this.timeoutListener = true;
+      this.socket.on('timeout', onSocketTimeout);
+    }
     this.socket.setTimeout(Math.max(ms, 0));
   }
 

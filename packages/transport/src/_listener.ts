@@ -1,6 +1,6 @@
 import { BlockList, createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
-import { type ConnectionOwner, SocketConnection } from './_connection';
+import { type ConnectionOwner, type LocalAddress, SocketConnection } from './_connection';
 import { TransportError, TransportErrorCode } from './_errors';
 import { isIPv4Text, isIPv6Text, type ProxyHeader, ProxyParseStatus, parseProxyHeader } from './_proxy';
 import type {
@@ -96,6 +96,8 @@ class TransportListener implements Listener, ConnectionOwner {
   private serverClosed = false;
   private deadlineTimer: NodeJS.Timeout | null = null;
   private boundAddress: ListenerAddress | null = null;
+  /** The local end of every accepted socket, when bound to one TCP address (not a wildcard). */
+  private local: LocalAddress | null = null;
 
   constructor(options: ListenOptions, handlers: ConnectionHandlers) {
     this.handlers = handlers;
@@ -141,6 +143,8 @@ class TransportListener implements Listener, ConnectionOwner {
             port: a.port,
             family: a.family === 'IPv6' ? 'IPv6' : 'IPv4',
           };
+          if (a.address !== '0.0.0.0' && a.address !== '::')
+            this.local = { address: a.address, port: a.port };
         }
         resolve();
       };
@@ -223,7 +227,15 @@ class TransportListener implements Listener, ConnectionOwner {
   }
 
   private open(socket: Socket, encrypted: boolean, header: ProxyHeader | null): SocketConnection {
-    const conn = new SocketConnection(socket, this.handlers, this, encrypted, header, this.idleTimeout);
+    const conn = new SocketConnection(
+      socket,
+      this.handlers,
+      this,
+      encrypted,
+      header,
+      this.idleTimeout,
+      this.local,
+    );
     this.connections.add(conn);
     this.total++;
     conn.handlers.onOpen?.(conn);
