@@ -13,7 +13,13 @@
  * the whole batch leaves in ONE `write` of one contiguous buffer (or one string). Writes made outside
  * a read (async handlers) are coalesced the same way and flushed in a microtask.
  */
-import { type HttpParseError, ParseStatus, type RequestHead, RequestParser } from '@strata/http-parser';
+import {
+  type HttpParseError,
+  type ParserCallbacks,
+  ParseStatus,
+  type RequestHead,
+  RequestParser,
+} from '@strata/http-parser';
 import { type ByteSink, cannedResponse, ResponseWriter } from '@strata/response';
 import type { Connection } from '@strata/transport';
 import { ServerError, ServerErrorCode } from './_errors';
@@ -49,6 +55,69 @@ export interface EngineConfig {
   timeouts: ServerTimeouts;
   autoContinue: boolean;
   trust: ((address: string) => boolean) | null;
+  /** Parsers of closed connections, reused by new ones (see {@link ParserPool}). */
+  parsers: ParserPool;
+}
+
+/**
+ * A pooled parser and the callback object it was built with: the callbacks forward to whichever
+ * connection holds the slot now, so a parser (its field table is a 1 KiB `Int32Array`, an off-heap
+ * backing store) outlives the connection it parsed for. @internal
+ */
+export class ParserSlot implements ParserCallbacks {
+  state: ConnState | null = null;
+  readonly parser: RequestParser;
+
+  constructor(limits: ServerLimits) {
+    this.parser = new RequestParser(this, {
+      maxHeadBytes: limits.maxHeaderBytes,
+      maxRequestLineBytes: limits.maxRequestLineBytes,
+      maxHeaders: limits.maxHeaders,
+      maxBodyBytes: limits.maxBodyBytes === 0 ? Number.POSITIVE_INFINITY : limits.maxBodyBytes,
+    });
+  }
+
+  onHead(h: RequestHead): boolean {
+    return this.state!.onHead(h);
+  }
+
+  onBody(chunk: Uint8Array): boolean {
+    return this.state!.onBody(chunk);
+  }
+
+  onMessageComplete(trailers: string[] | null): boolean {
+    return this.state!.onMessageComplete(trailers);
+  }
+}
+
+/** Most parsers a pool keeps (each holds about 1 KiB plus the largest head it buffered). */
+const PARSER_POOL_MAX = 256;
+
+/**
+ * Free parsers of one server (all built with its limits). Under `Connection: close` load every
+ * request opens a connection: building its parser was a visible share of the per-connection cost.
+ * @internal
+ */
+export class ParserPool {
+  private readonly free: ParserSlot[] = [];
+  private readonly limits: ServerLimits;
+
+  constructor(limits: ServerLimits) {
+    this.limits = limits;
+  }
+
+  acquire(state: ConnState): ParserSlot {
+    const slot = this.free.pop() ?? new ParserSlot(this.limits);
+    slot.state = state;
+    return slot;
+  }
+
+  /** Back to the pool: the connection is closed and will never call `execute` again. */
+  release(slot: ParserSlot): void {
+    slot.state = null;
+    slot.parser.reset();
+    if (this.free.length < PARSER_POOL_MAX) this.free.push(slot);
+  }
 }
 
 enum Phase {
@@ -222,6 +291,8 @@ export class ConnState {
   readonly config: EngineConfig;
   readonly registry: Set<ConnState>;
   readonly parser: RequestParser;
+  /** Where `parser` came from; null once given back (the connection closed). */
+  parserSlot: ParserSlot | null;
   readonly logBytes: boolean;
   readonly clock: { now: number };
   readonly counters: Counters;
@@ -284,13 +355,9 @@ export class ConnState {
     this.registry = registry;
     this.clock = clock;
     this.logBytes = logBytes;
-    const l = config.limits;
-    this.parser = new RequestParser(this, {
-      maxHeadBytes: l.maxHeaderBytes,
-      maxRequestLineBytes: l.maxRequestLineBytes,
-      maxHeaders: l.maxHeaders,
-      maxBodyBytes: l.maxBodyBytes === 0 ? Number.POSITIVE_INFINITY : l.maxBodyBytes,
-    });
+    const slot = config.parsers.acquire(this);
+    this.parserSlot = slot;
+    this.parser = slot.parser;
     this.idleSince = clock.now;
     conn.idle = true;
     this.flushTask = () => this.flush();
@@ -362,6 +429,15 @@ export class ConnState {
     this.queued = 0;
     this.pending.length = 0;
     this.pendingBytes = 0;
+  }
+
+  /** The transport closed the connection: its parser goes back to the pool (never after an upgrade). */
+  releaseParser(): void {
+    const slot = this.parserSlot;
+    if (slot === null || this.upgraded) return;
+    this.parserSlot = null;
+    this.readDone = true; // onData ignores anything late: the parser may belong to another connection now
+    this.config.parsers.release(slot);
   }
 
   // ---- parser callbacks -------------------------------------------------------------------------

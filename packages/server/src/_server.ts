@@ -10,6 +10,7 @@ import {
   Counters,
   type EngineConfig,
   type Handler,
+  ParserPool,
   type ResponseInfo,
   type UpgradeHandler,
 } from './_connection';
@@ -112,15 +113,17 @@ export function createEngine(options: ServerOptions): Engine {
   if (expect !== 'auto' && expect !== 'handler') {
     throw new ServerError(ServerErrorCode.INVALID_OPTION, "expectContinue must be 'auto' or 'handler'");
   }
+  const limits = resolveLimits(options.limits);
   const config: EngineConfig = {
     handler: options.handler,
     onUpgrade: options.onUpgrade ?? null,
     onError: options.onError ?? null,
     onResponse: options.onResponse ?? null,
-    limits: resolveLimits(options.limits),
+    limits,
     timeouts: resolveTimeouts(options.timeouts),
     autoContinue: expect === 'auto',
     trust: compileTrust(options.trustProxy),
+    parsers: new ParserPool(limits),
   };
   const registry = new Set<ConnState>();
   const clock = { now: Date.now() };
@@ -147,7 +150,10 @@ export function createEngine(options: ServerOptions): Engine {
       },
       onClose(conn) {
         const s = conn.data as ConnState | null | undefined;
-        if (s != null) s.onClose();
+        if (s != null) {
+          s.onClose();
+          s.releaseParser();
+        }
       },
     },
     registry,
