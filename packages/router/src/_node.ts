@@ -1,3 +1,4 @@
+import type { Builder } from './_compile';
 import type { ParamPart } from './_pattern';
 
 /** One registered route (one method, one concrete variant of a pattern). */
@@ -11,6 +12,8 @@ export interface Route<T> {
   readonly names: readonly string[];
   /** Pre-built frozen result for param-less routes looked up without a query; null otherwise. */
   readonly result: object | null;
+  /** Generated builder of the 200 result (routes with params, `compile` on and available); null otherwise. */
+  readonly make: Builder | null;
 }
 
 /** A composite segment child (mixed literals/params or a constrained param). */

@@ -90,9 +90,12 @@ export function asciiLower(s: string): string {
   return s;
 }
 
-/** True when some segment of `path` is exactly `.` or `..` (after percent normalisation). */
-export function hasDotSegment(path: string): boolean {
-  let i = path.indexOf('.');
+/**
+ * True when some segment of `path` is exactly `.` or `..` (after percent normalisation). With
+ * `from`, only segments from that index on are checked (`from` must follow a `/`).
+ */
+export function hasDotSegment(path: string, from = 0): boolean {
+  let i = path.indexOf('.', from);
   while (i !== -1) {
     if (path.charCodeAt(i - 1) === 47) {
       // '/' then '.': a dot segment when followed by end or '/', or by '.' and then end or '/'

@@ -105,6 +105,7 @@ export function parsePattern(pattern: string, caseSensitive: boolean): ParsedPat
           const c = name.charCodeAt(k);
           if (c >= 128 || NAME_CHAR[c] !== 1) fail(pattern, `bad catch-all name '${name}'`);
         }
+        if (name === '__proto__') fail(pattern, "'__proto__' cannot be a param name");
       }
       catchAll = name;
       names.push(name);

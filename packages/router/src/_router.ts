@@ -1,3 +1,4 @@
+import { codegenAvailable, compileBuilder } from './_compile';
 import { RouterError, RouterErrorCode } from './_errors';
 import { Node, type Route } from './_node';
 import { asciiLower, hasDotSegment, normalizePercent, removeDotSegments, safeDecode } from './_path';
@@ -88,6 +89,13 @@ export interface RouterOptions {
   maxParamLength?: number;
   /** `.`/`..` segments (also as `%2E`): `'reject'` answers 400, `'normalize'` resolves them (RFC 3986 5.2.4). Default `'reject'`. */
   dotSegments?: 'reject' | 'normalize';
+  /**
+   * Generate a result builder per route with params at registration time (`new Function`; param
+   * names only, through `JSON.stringify`), so params objects have one fixed shape per route.
+   * Falls back to the interpreted builder, with identical results, where code generation from
+   * strings is disabled (CSP, `--disallow-code-generation-from-strings`). Default `true`.
+   */
+  compile?: boolean;
 }
 
 /** One entry of {@link Router.routes}. */
@@ -161,6 +169,7 @@ export class Router<T> {
   private readonly caseSensitive: boolean;
   private readonly maxParamLength: number;
   private readonly normalizeDots: boolean;
+  private readonly compile: boolean;
 
   private root = new Node<T>();
   /** Full canonical path -> terminal node, for fully static variants. */
@@ -180,6 +189,12 @@ export class Router<T> {
   /** A node matched the path but had no route for the method. */
   private miss = false;
   private tooLong = false;
+  /**
+   * A param, composite or catch-all of this lookup met a dot segment. Under `dotSegments: 'reject'`
+   * a match needs no other dot check: static edges never equal `.` or `..` (patterns refuse them),
+   * and every other segment a match consumes went through a param, composite or catch-all.
+   */
+  private dot = false;
 
   constructor(options: RouterOptions = {}) {
     const ts = options.trailingSlash ?? 'strict';
@@ -201,7 +216,16 @@ export class Router<T> {
       throw new RouterError(RouterErrorCode.INVALID_OPTION, 'dotSegments must be reject or normalize');
     }
     this.normalizeDots = dots === 'normalize';
+    this.compile = options.compile ?? true;
     for (const m of STANDARD_METHODS) this.methodId(m);
+  }
+
+  /**
+   * True when routes with params get generated result builders: the `compile` option is on and
+   * this realm allows code generation from strings. Results are identical either way.
+   */
+  get compiled(): boolean {
+    return this.compile && codegenAvailable();
   }
 
   /** Method id for lookups: standard methods by switch (internalised strings compare fast), -1 when unknown. */
@@ -366,6 +390,7 @@ export class Router<T> {
         names.length === 0
           ? Object.freeze({ status: 200, value, params: EMPTY_PARAMS, query: '', pattern, method })
           : null,
+      make: names.length > 0 && this.compile ? compileBuilder(names, value, pattern, method) : null,
     };
     if (node.byMethod === null) {
       node.byMethod = new Array(this.methodNames.length).fill(undefined);
@@ -481,12 +506,14 @@ export class Router<T> {
       norm = n;
       pct = true;
     }
-    if (norm.indexOf('.') !== -1 && hasDotSegment(norm)) {
-      if (!this.normalizeDots) return BAD_DOTS;
-      norm = removeDotSegments(norm);
-    }
+    if (this.normalizeDots && norm.indexOf('.') !== -1 && hasDotSegment(norm)) norm = removeDotSegments(norm);
     this.tooLong = false;
+    this.dot = false;
     const found = this.lookup(method, mi, norm, pct, query, norm !== path);
+    if (this.dot) return BAD_DOTS; // reject mode (normalised paths hold no dot segments)
+    if (found !== null && found.status === 200) return found;
+    // no match: a dot segment anywhere in the path answers 400 (reject mode)
+    if (!this.normalizeDots && norm.indexOf('.') !== -1 && hasDotSegment(norm)) return BAD_DOTS;
     if (found !== null) return found;
     if (this.trailing !== 0 && norm.length > 1) {
       const alt = norm.charCodeAt(norm.length - 1) === 47 ? norm.slice(0, -1) : `${norm}/`; // '/'
@@ -547,6 +574,8 @@ export class Router<T> {
   /**
    * Depth-first match of the segment starting at `start`, children in precedence order; a child that
    * fails (deeper segments or method) falls back to the next one. Params go to `ps` as offsets.
+   * One loop: a descent with nothing left to fall back to at this node continues the loop instead
+   * of recursing (tail position); only a descent with fallbacks behind it recurses.
    */
   private walk(node: Node<T>, key: string, norm: string, start: number, mi: number): Route<T> | null {
     const len = key.length;
@@ -554,9 +583,12 @@ export class Router<T> {
     for (;;) {
       // 1. static: index by the segment's first char, compare the rest in place, then the boundary
       const byChar = node.byChar;
-      let next: Node<T> | null = null;
-      let stop = 0;
+      const param = node.param;
+      const comps = node.composites;
+      const tail = node.catchAll;
       if (byChar !== null) {
+        let next: Node<T> | null = null;
+        let stop = 0;
         const c0 = start < len ? key.charCodeAt(start) : 47; // '/' stands for an empty segment
         if (c0 < byChar.length) {
           const bucket = byChar[c0];
@@ -565,73 +597,88 @@ export class Router<T> {
               const k = bucket[i]!.codes;
               const kl = k.length;
               stop = start + kl;
-              if (stop > len) continue;
+              // the segment must end where the key ends ('/' or the end of the path)
+              if (stop < len ? key.charCodeAt(stop) !== 47 : stop > len) continue;
               let j = 1;
               while (j < kl && key.charCodeAt(start + j) === k[j]) j++;
-              // only one key can end on a segment boundary here
-              if (j >= kl && (stop === len || key.charCodeAt(stop) === 47)) {
+              if (j >= kl) {
                 next = bucket[i]!.node;
                 break;
               }
             }
           }
         }
-      }
-      const dynamic = node.composites !== null || node.param !== null;
-      if (next !== null) {
-        if (stop === len) {
-          r = this.terminal(next, mi);
-          if (r !== null) return r;
-        } else if (!dynamic && node.catchAll === null) {
-          // nothing to fall back to at this node: descend without recursion
-          node = next;
-          start = stop + 1;
-          continue;
-        } else {
-          r = this.walk(next, key, norm, stop + 1, mi);
-          if (r !== null) return r;
+        if (next !== null) {
+          if (stop === len) {
+            r = this.terminal(next, mi);
+            if (r !== null) return r;
+          } else if (param === null && comps === null && tail === null) {
+            // nothing to fall back to at this node: descend without recursion
+            node = next;
+            start = stop + 1;
+            continue;
+          } else {
+            r = this.walk(next, key, norm, stop + 1, mi);
+            if (r !== null) return r;
+          }
         }
       }
-      if (!dynamic) return node.catchAll === null ? null : this.catchAll(node, key, start, mi);
-      break;
-    }
-    let end = key.indexOf('/', start); // '/'
-    const last = end === -1;
-    if (last) end = len;
-    const pn = this.pn;
-    // 2. composite / constrained
-    const comps = node.composites;
-    if (comps !== null) {
-      for (let i = 0; i < comps.length; i++) {
-        const c = comps[i]!;
-        if (this.matchParts(c.parts, 0, key, norm, start, end)) {
-          r = last ? this.terminal(c.node, mi) : this.walk(c.node, key, norm, end + 1, mi);
-          if (r !== null) return r;
+      if (param === null && comps === null) return tail === null ? null : this.catchAll(node, key, start, mi);
+      // segment end: the next '/' or the end of the path
+      let end = key.indexOf('/', start);
+      const last = end === -1;
+      if (last) end = len;
+      // '.' or '..' as a whole segment: flag it (find rejects the path)
+      if (
+        key.charCodeAt(start) === 46 && // '.'
+        end - start <= 2 &&
+        (end - start === 1 || key.charCodeAt(start + 1) === 46) // '.'
+      )
+        this.dot = true;
+      const pn = this.pn;
+      // 2. composite / constrained
+      if (comps !== null) {
+        for (let i = 0; i < comps.length; i++) {
+          const c = comps[i]!;
+          if (this.matchParts(c.parts, 0, key, norm, start, end)) {
+            r = last ? this.terminal(c.node, mi) : this.walk(c.node, key, norm, end + 1, mi);
+            if (r !== null) return r;
+          }
+          this.pn = pn;
         }
-        this.pn = pn;
       }
-    }
-    // 3. whole-segment param
-    const param = node.param;
-    if (param !== null && end > start) {
-      if (end - start > this.maxParamLength) this.tooLong = true;
-      else {
-        const ps = this.ps;
-        ps[pn] = start;
-        ps[pn + 1] = end;
-        this.pn = pn + 2;
-        r = last ? this.terminal(param, mi) : this.walk(param, key, norm, end + 1, mi);
-        if (r !== null) return r;
-        this.pn = pn;
+      // 3. whole-segment param
+      if (param !== null && end > start) {
+        if (end - start > this.maxParamLength) this.tooLong = true;
+        else {
+          const ps = this.ps;
+          ps[pn] = start;
+          ps[pn + 1] = end;
+          this.pn = pn + 2;
+          if (last) {
+            r = this.terminal(param, mi);
+            if (r !== null) return r;
+          } else if (tail === null) {
+            // only a catch-all could follow the param here, and there is none: no recursion
+            node = param;
+            start = end + 1;
+            continue;
+          } else {
+            r = this.walk(param, key, norm, end + 1, mi);
+            if (r !== null) return r;
+          }
+          this.pn = pn;
+        }
       }
+      // 4. catch-all
+      if (tail !== null) return this.catchAll(node, key, start, mi);
+      return null;
     }
-    // 4. catch-all
-    if (node.catchAll !== null) return this.catchAll(node, key, start, mi);
-    return null;
   }
 
   /** Catch-all: the rest of the path from `start`, possibly empty. */
   private catchAll(node: Node<T>, key: string, start: number, mi: number): Route<T> | null {
+    if (hasDotSegment(key, start)) this.dot = true;
     const pn = this.pn;
     const ps = this.ps;
     ps[pn] = start;
@@ -692,8 +739,9 @@ export class Router<T> {
   }
 
   private withParams(route: Route<T>, norm: string, pct: boolean, query: string): FindResult<T> {
-    const names = route.names;
     const ps = this.ps;
+    if (!pct && route.make !== null) return route.make(norm, ps, query) as RouteMatch<T>;
+    const names = route.names;
     const params: Params = {};
     for (let i = 0; i < names.length; i++) {
       let v = norm.slice(ps[2 * i]!, ps[2 * i + 1]!);

@@ -2,9 +2,14 @@ import { expect } from 'vitest';
 import { createRouter, type FindResult, type Router } from '../src/index';
 import { type Case, ROUTERS, type RouteRow } from './_table';
 
-export function buildRouter(name: keyof typeof ROUTERS, rows?: RouteRow[]): Router<string> {
+export function buildRouter(
+  name: keyof typeof ROUTERS,
+  rows?: RouteRow[],
+  extra?: { compile?: boolean },
+): Router<string> {
   const spec = ROUTERS[name];
-  const router = createRouter<string>('options' in spec ? spec.options : undefined);
+  const base = 'options' in spec ? spec.options : undefined;
+  const router = createRouter<string>(extra === undefined ? base : { ...base, ...extra });
   for (const [m, p, v] of rows ?? spec.routes) router.add(m, p, v);
   return router;
 }

@@ -75,6 +75,7 @@ describe('invalid patterns and methods', () => {
     ['/a#b', 'ROUTER_INVALID_PATTERN'],
     ['/:x/:x', 'ROUTER_INVALID_PATTERN'],
     ['/:__proto__', 'ROUTER_INVALID_PATTERN'],
+    ['/files/*__proto__', 'ROUTER_INVALID_PATTERN'],
     ['/.', 'ROUTER_INVALID_PATTERN'],
     ['/a/..', 'ROUTER_INVALID_PATTERN'],
     ['/:a?/b', 'ROUTER_INVALID_PATTERN'],
