@@ -181,6 +181,35 @@ function concat(parts: (string | Uint8Array)[]): string | Uint8Array {
   return out;
 }
 
+/**
+ * Connections with a flush scheduled, flushed by one shared microtask (no per-connection closure).
+ * A connection appears at most once: `flushScheduled` guards it, and `flush` clears the flag first.
+ */
+const flushQueue: ConnState[] = [];
+let flushQueued = false;
+
+function runFlushes(): void {
+  // A flush may schedule more (a drain listener that writes): they join this same pass.
+  let i = 0;
+  try {
+    for (; i < flushQueue.length; i++) {
+      const state = flushQueue[i]!;
+      if (state.flushScheduled) state.flush();
+    }
+  } finally {
+    flushQueued = false;
+    if (i >= flushQueue.length) flushQueue.length = 0;
+    else {
+      // A callback threw: the connections after it still get their flush, in a new microtask.
+      flushQueue.splice(0, i + 1);
+      if (flushQueue.length > 0) {
+        flushQueued = true;
+        queueMicrotask(runFlushes);
+      }
+    }
+  }
+}
+
 /** Server-wide counters, updated by every connection. @internal */
 export class Counters {
   requests = 0;
@@ -257,7 +286,14 @@ export class Exchange implements ByteSink, RequestOwner {
   end(): void {
     if (this.ended) return;
     this.ended = true;
-    if (this.state.head === this) this.state.advance();
+    const s = this.state;
+    if (s.head !== this) return;
+    s.advance();
+    // The last queued response finished outside a read (an async handler): its bytes leave now
+    // instead of in a microtask (one write either way; an upgrade still waits for its microtask).
+    if (s.flushScheduled && s.head === null && !s.batching && s.corkDepth === 0 && s.upgradeReq === null) {
+      s.flush();
+    }
   }
 
   /** The server answers instead of the handler (errors): raw bytes, then the exchange ends. */
@@ -294,6 +330,8 @@ export class ConnState {
   /** Where `parser` came from; null once given back (the connection closed). */
   parserSlot: ParserSlot | null;
   readonly logBytes: boolean;
+  /** The transport never reuses its read buffers: body views may be kept instead of copied. */
+  readonly stableChunks: boolean;
   readonly clock: { now: number };
   readonly counters: Counters;
   /** The server is shutting down: every new request gets `Connection: close`. */
@@ -339,8 +377,6 @@ export class ConnState {
   /** When the server decided to close (to destroy a peer that never reads the last bytes). */
   closingSince = 0;
 
-  readonly flushTask: () => void;
-
   constructor(
     conn: Connection,
     config: EngineConfig,
@@ -355,12 +391,12 @@ export class ConnState {
     this.registry = registry;
     this.clock = clock;
     this.logBytes = logBytes;
+    this.stableChunks = conn.stableChunks === true;
     const slot = config.parsers.acquire(this);
     this.parserSlot = slot;
     this.parser = slot.parser;
     this.idleSince = clock.now;
     conn.idle = true;
-    this.flushTask = () => this.flush();
   }
 
   // ---- transport events -------------------------------------------------------------------------
@@ -392,6 +428,9 @@ export class ConnState {
   /** The client half-closed: answer what is complete, then close. */
   onEnd(): void {
     if (this.upgraded || this.closed) return;
+    // Requests still in flight may ask for the client's address after the socket has gone: read
+    // it while the socket is still open (a no-op when it is known already).
+    if (this.head !== null) void this.conn.remoteAddress;
     if (!this.readDone) {
       this.readDone = true;
       const parsing = this.parsing;
@@ -461,8 +500,7 @@ export class ConnState {
         h.host,
         h.contentLength,
         false,
-        conn.remoteAddress,
-        conn.remotePort,
+        conn,
         conn.encrypted,
         cfg.trust,
       );
@@ -481,8 +519,7 @@ export class ConnState {
       h.host,
       h.contentLength,
       hasBody,
-      conn.remoteAddress,
-      conn.remotePort,
+      conn,
       conn.encrypted,
       cfg.trust,
     );
@@ -510,7 +547,7 @@ export class ConnState {
 
   onBody(chunk: Uint8Array): boolean {
     const ex = this.parsing;
-    if (ex !== null && ex.req !== null) ex.req._push(chunk);
+    if (ex !== null && ex.req !== null) ex.req._push(chunk, this.stableChunks);
     return false;
   }
 
@@ -668,7 +705,11 @@ export class ConnState {
   scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    queueMicrotask(this.flushTask);
+    flushQueue.push(this);
+    if (!flushQueued) {
+      flushQueued = true;
+      queueMicrotask(runFlushes);
+    }
   }
 
   /** One write for everything produced since the last flush. */
@@ -678,8 +719,13 @@ export class ConnState {
     const p = this.pending;
     const n = p.length;
     if (n > 0) {
-      const data = n === 1 ? p[0]! : concat(p);
-      p.length = 0;
+      let data: string | Uint8Array;
+      if (n === 1)
+        data = p.pop()!; // cheaper than setting `length`
+      else {
+        data = concat(p);
+        p.length = 0;
+      }
       this.pendingBytes = 0;
       if (!this.conn.write(data)) {
         this.blocked = true;

@@ -11,6 +11,16 @@ export interface RequestOwner {
   bodyWanted(req: ServerRequest): void;
 }
 
+/**
+ * The connection a request arrived on, as far as the request needs it (declared here, satisfied by
+ * the transport's `Connection`). Its address is read when a handler first asks for it.
+ * @internal
+ */
+export interface RequestPeer {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+}
+
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -52,8 +62,10 @@ enum BodyState {
 
 /**
  * The request a handler sees. Head fields are plain properties set once; everything derived
- * (path, query, client address, signal) is computed on first use. Body bytes are copied out of the
- * receive buffer as they arrive, so they stay valid for as long as the handler keeps them.
+ * (path, query, client address, signal) is computed on first use. Body bytes stay valid for as long
+ * as the handler keeps them: they are copied out of the receive buffer as they arrive, or, where the
+ * transport never reuses its read buffers (`Connection.stableChunks`, true for TCP and TLS), a body
+ * piece that fills at least half of its read is kept as a view of it (zero-copy).
  *
  * @example
  * ```ts
@@ -74,18 +86,15 @@ export class ServerRequest {
   readonly rawHeaders: string[];
   /** The authoritative host (absolute-form authority wins over `Host`), or null. */
   readonly host: string | null;
-  /** Peer address of the connection (after the PROXY protocol, if the transport uses it). */
-  readonly remoteAddress: string;
-  /** Peer port of the connection. */
-  readonly remotePort: number;
   /** Whether the connection is TLS. */
   readonly encrypted: boolean;
   /** Declared `Content-Length`, or -1 when none (chunked or no body). */
   readonly contentLength: number;
-  /** Trailer fields of a chunked body, flat `[name, value, ...]`; empty until the body completed. */
-  rawTrailers: string[] = [];
 
   /** @internal */ _owner: RequestOwner | null;
+  /** @internal the connection (its address is read on first use, see {@link remoteAddress}). */
+  _peer: RequestPeer;
+  private _trailers: string[] | null = null;
   /** @internal */ _trust: ((a: string) => boolean) | null;
   /** @internal */ _hasBody: boolean;
   private _chunks: Uint8Array[] | null = null;
@@ -109,8 +118,7 @@ export class ServerRequest {
     host: string | null,
     contentLength: number,
     hasBody: boolean,
-    remoteAddress: string,
-    remotePort: number,
+    peer: RequestPeer,
     encrypted: boolean,
     trust: ((a: string) => boolean) | null,
   ) {
@@ -123,10 +131,29 @@ export class ServerRequest {
     this.contentLength = contentLength;
     this._hasBody = hasBody;
     this._state = hasBody ? BodyState.Open : BodyState.Complete;
-    this.remoteAddress = remoteAddress;
-    this.remotePort = remotePort;
+    this._peer = peer;
     this.encrypted = encrypted;
     this._trust = trust;
+  }
+
+  /**
+   * Peer address of the connection (after the PROXY protocol, if the transport uses it). Read from
+   * the connection on first use (one `getpeername` per connection, none when nobody asks); a
+   * connection that closed before anything asked for it reports `''`.
+   */
+  get remoteAddress(): string {
+    return this._peer.remoteAddress;
+  }
+
+  /** Peer port of the connection (read like {@link remoteAddress}; 0 when unknown). */
+  get remotePort(): number {
+    return this._peer.remotePort;
+  }
+
+  /** Trailer fields of a chunked body, flat `[name, value, ...]`; empty until the body completed. */
+  get rawTrailers(): string[] {
+    if (this._trailers === null) this._trailers = [];
+    return this._trailers;
   }
 
   private _split(): number {
@@ -200,10 +227,14 @@ export class ServerRequest {
     return this._controller.signal;
   }
 
-  /** @internal body bytes (a view valid during the call: copied here). Returns the total so far. */
-  _push(chunk: Uint8Array): number {
+  /**
+   * @internal body bytes: a view valid during the call, copied here, unless `stable` (the transport
+   * never reuses its read buffers) and the view is at least half of its buffer: then the view is
+   * kept as it is (no copy; keeping it pins at most twice its size). Returns the total so far.
+   */
+  _push(chunk: Uint8Array, stable: boolean): number {
     if (this._state !== BodyState.Open) return this._received;
-    const copy = copyChunk(chunk);
+    const copy = stable && chunk.byteLength * 2 >= chunk.buffer.byteLength ? chunk : copyChunk(chunk);
     if (this._chunks === null) this._chunks = [copy];
     else this._chunks.push(copy);
     this._received += chunk.length;
@@ -214,7 +245,7 @@ export class ServerRequest {
   /** @internal */
   _complete(trailers: string[] | null): void {
     if (this._state !== BodyState.Open) return;
-    if (trailers !== null) this.rawTrailers = trailers;
+    if (trailers !== null) this._trailers = trailers;
     this._state = BodyState.Complete;
     this._notify();
   }
@@ -251,13 +282,22 @@ export class ServerRequest {
   }
 
   /** The whole body (up to `limits.maxBodyBytes`), one copy. Rejects with a {@link ServerError}. */
-  async bytes(): Promise<Uint8Array> {
-    this._claim();
+  bytes(): Promise<Uint8Array> {
+    try {
+      this._claim();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    // The common case, a body that arrived whole with its head: no async function to run.
     if (this._state === BodyState.Complete && this._chunks !== null && this._chunks.length === 1) {
       const only = this._chunks[0]!;
       this._chunks = null;
-      return only;
+      return Promise.resolve(only);
     }
+    return this._collect();
+  }
+
+  private async _collect(): Promise<Uint8Array> {
     while (this._state === BodyState.Open) await new Promise<void>((r) => (this._wake = r));
     if (this._state === BodyState.Failed) throw this._bodyError!;
     const chunks = this._chunks;
@@ -293,7 +333,7 @@ export class ServerRequest {
     }
   }
 
-  /** Body chunks as they arrive (each a copy the caller owns). */
+  /** Body chunks as they arrive (the caller owns each: a copy, or a view of a read nothing reuses). */
   async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
     this._claim();
     for (;;) {

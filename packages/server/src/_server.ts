@@ -197,6 +197,8 @@ export function createServer(options: ServerOptions): Server {
         throw new ServerError(ServerErrorCode.INVALID_STATE, 'server is already listening');
       const opts: ListenOptions = { ...listenOptions };
       if (opts.tls === undefined && options.tls !== undefined) opts.tls = options.tls;
+      // The client address is read when a handler (or the access log) first asks for it.
+      if (opts.lazyRemoteAddress === undefined) opts.lazyRemoteAddress = true;
       listener = await listen(opts, handlers);
       engine.sweep();
       timer = setInterval(sweep, sweepInterval(config.timeouts));

@@ -40,6 +40,8 @@ export class SocketConnection implements Connection {
   readonly encrypted: boolean;
   readonly proxy: ProxyHeader | null;
   closed = false;
+  /** Node hands every read of a TCP or TLS socket its own fresh buffer: views of it may be kept. */
+  readonly stableChunks = true;
   /** @internal */
   readonly socket: Socket;
   /** @internal */
@@ -62,8 +64,11 @@ export class SocketConnection implements Connection {
   private segStart = 0;
   private segEnd = 0;
   private nodeCorked = false;
-  private readonly remoteAddr: string;
-  private readonly remotePortNum: number;
+  /** Peer address, read on first use (null until then): most connections never ask for it. */
+  private remoteAddr: string | null = null;
+  private remotePortNum = 0;
+  /** The 'drain' listener is attached the first time a write returns false. */
+  private drainListener = false;
   private readonly localAddr: string;
   private readonly localPortNum: number;
 
@@ -75,6 +80,7 @@ export class SocketConnection implements Connection {
     proxy: ProxyHeader | null,
     idleTimeout: number,
     local: LocalAddress | null = null,
+    lazyRemote = false,
   ) {
     this.id = nextId++;
     this.socket = socket;
@@ -85,11 +91,12 @@ export class SocketConnection implements Connection {
     if (proxy !== null && proxy.command === 'proxy' && proxy.family !== 'unknown') {
       this.remoteAddr = proxy.sourceAddress;
       this.remotePortNum = proxy.sourcePort;
-    } else {
+    } else if (!lazyRemote) {
       // Read now (one getpeername, cached by Node): the handle is gone once the socket closes.
-      this.remoteAddr = socket.remoteAddress ?? '';
-      this.remotePortNum = socket.remotePort ?? 0;
+      this.readPeer();
     }
+    // Lazy: read on first use (a getpeername syscall plus an address object, a visible share of
+    // the cost of a short connection), or at the latest when we destroy the socket ourselves.
     this.hwm = socket.writableHighWaterMark;
     if (local !== null) {
       // The listener is bound to one address: every accepted socket has it (no getsockname call).
@@ -101,7 +108,6 @@ export class SocketConnection implements Connection {
     }
     (socket as OwnedSocket)[kConn] = this;
     socket.on('data', onSocketData);
-    socket.on('drain', onSocketDrain);
     socket.on('end', onSocketEnd);
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
@@ -122,11 +128,33 @@ export class SocketConnection implements Connection {
   }
 
   get remoteAddress(): string {
-    return this.remoteAddr;
+    return this.remoteAddr ?? this.readPeer();
   }
 
   get remotePort(): number {
+    if (this.remoteAddr === null) this.readPeer();
     return this.remotePortNum;
+  }
+
+  /**
+   * Read the peer's address and port once (Node caches them on the socket too). After the socket
+   * closed without them ever being read, the handle is gone: '' and 0, like `node:net`.
+   */
+  private readPeer(): string {
+    const s = this.socket;
+    const a = s.remoteAddress ?? '';
+    this.remotePortNum = s.remotePort ?? 0;
+    this.remoteAddr = a;
+    return a;
+  }
+
+  /** @internal a write returned false: 'drain' is owed (its listener is attached on first need). */
+  oweDrain(): void {
+    this.needDrain = true;
+    if (!this.drainListener) {
+      this.drainListener = true;
+      this.socket.on('drain', onSocketDrain);
+    }
   }
 
   get localAddress(): string {
@@ -153,7 +181,7 @@ export class SocketConnection implements Connection {
     if (this.ended || this.closed) return false;
     if (this.corkDepth > 0) return this.writeCorked(data);
     const ok = this.socket.write(data);
-    if (!ok) this.needDrain = true;
+    if (!ok) this.oweDrain();
     return ok;
   }
 
@@ -180,6 +208,7 @@ export class SocketConnection implements Connection {
 
   destroy(error?: Error): void {
     if (this.closed || this.socket.destroyed) return;
+    if (this.remoteAddr === null) this.readPeer(); // last chance: the handle goes with the socket
     this.segSlab = null;
     this.segStart = this.segEnd = 0;
     this.corkDepth = 0;
@@ -232,7 +261,7 @@ export class SocketConnection implements Connection {
       this.segEnd = slabPos;
     }
     const ok = this.socket.writableLength + (this.segEnd - this.segStart) < this.hwm;
-    if (!ok) this.needDrain = true;
+    if (!ok) this.oweDrain();
     return ok;
   }
 

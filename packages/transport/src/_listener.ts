@@ -83,6 +83,7 @@ class TransportListener implements Listener, ConnectionOwner {
   private readonly idleTimeout: number;
   private readonly trust: TrustList | null;
   private readonly proxyTimeout: number;
+  private readonly lazyRemote: boolean;
   private readonly connections = new Set<SocketConnection>();
   /** TCP sockets under a PROXY header in progress, or under TLS (handshaking or not): destroyed at a close's deadline. */
   private readonly raw = new Set<Socket>();
@@ -104,6 +105,7 @@ class TransportListener implements Listener, ConnectionOwner {
     this.idleTimeout = options.idleTimeout ?? 0;
     this.trust = options.proxyProtocol ? new TrustList(options.proxyProtocol.trusted) : null;
     this.proxyTimeout = options.proxyProtocol?.timeout ?? DEFAULT_PROXY_TIMEOUT;
+    this.lazyRemote = options.lazyRemoteAddress === true;
     this.server = createServer({
       allowHalfOpen: true,
       noDelay: options.noDelay ?? true,
@@ -235,6 +237,7 @@ class TransportListener implements Listener, ConnectionOwner {
       header,
       this.idleTimeout,
       this.local,
+      this.lazyRemote,
     );
     this.connections.add(conn);
     this.total++;

@@ -76,6 +76,13 @@ export interface Connection {
   /** True once the connection is fully closed (after `onClose`). */
   readonly closed: boolean;
   /**
+   * True when the transport never reuses or overwrites a chunk it handed to `onData`, so an owner
+   * may keep a view of it after the call instead of copying it (Node's TCP and TLS sockets give
+   * every read a fresh buffer). Absent or false: copy what you keep (the in-memory pair poisons
+   * chunks after the call).
+   */
+  readonly stableChunks?: boolean;
+  /**
    * Owner-maintained flag used by a graceful close: a connection marked idle (no work in flight)
    * is ended as soon as the close starts, or as soon as it becomes idle during the close. Default
    * false (a connection is assumed busy unless its owner says otherwise).
@@ -173,4 +180,12 @@ export interface ListenOptions {
    * accept queue. Ignored where unsupported and for `port: 0`. Default false.
    */
   reusePort?: boolean;
+  /**
+   * Read each connection's `remoteAddress`/`remotePort` when first asked instead of at accept.
+   * Saves a `getpeername` syscall (and the address object Node builds) per connection that never
+   * asks, a visible share of a short connection's cost. The price: a connection whose address was
+   * never read before its socket closed reports `''`/0 afterwards (`destroy()` reads it first).
+   * Addresses from an accepted PROXY header are always known. Default false (read at accept).
+   */
+  lazyRemoteAddress?: boolean;
 }

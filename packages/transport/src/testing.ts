@@ -67,6 +67,8 @@ export class MemoryConnection implements Connection {
   idle = false;
   readonly proxy: ProxyHeader | null = null;
   readonly encrypted: boolean;
+  /** False: chunks are poisoned after `onData` returns (see `poisonChunks`), so owners copy them. */
+  readonly stableChunks = false;
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localAddress: string;
