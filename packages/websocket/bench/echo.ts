@@ -1,12 +1,14 @@
 /**
- * `pnpm --filter @strata/websocket bench`: echo round trips, 100 connections, 32-byte text and
- * 64 KiB binary messages, with and without permessage-deflate; server @strata/websocket vs ws,
- * each in its own process pinned to core 0 (taskset), the same raw load client on core 1.
- * Env: ROUNDS (default 3), SECONDS (default 4), CONNS (default 100).
+ * `pnpm --filter @strata/websocket bench`: echo round trips over 100 connections, 32-byte text and
+ * 64 KiB binary messages, with and without permessage-deflate, small messages with 1 and with 16
+ * messages in flight per connection; server @strata/websocket vs ws, each in its own process pinned
+ * to core 0 (taskset), the same load client (WORKERS processes, `load-worker.ts`) pinned to core 1.
+ * Env: ROUNDS (default 3), SECONDS (default 4), CONNS (100), WORKERS (2), PIPELINE (16),
+ * SCENARIOS (e.g. `1,3`), SERVER_NODE_FLAGS (e.g. `--cpu-prof`), BENCH_GC=1 (GC summary per server),
+ * SERVER_STDOUT=1 (forward server stdout, e.g. for `--trace-gc`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { constants, deflateRawSync } from 'node:zlib';
@@ -14,6 +16,12 @@ import { constants, deflateRawSync } from 'node:zlib';
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const SECONDS = Number(process.env.SECONDS ?? 4);
 const CONNS = Number(process.env.CONNS ?? 100);
+/** Load-client processes (all pinned to CLIENT_CORE) sharing the connections. */
+const WORKERS = Number(process.env.WORKERS ?? 2);
+/** Messages outstanding per connection in the pipelined small-message scenarios. */
+const PIPELINE = Number(process.env.PIPELINE ?? 16);
+const SERVER_CORE = process.env.SERVER_CORE ?? '0';
+const CLIENT_CORE = process.env.CLIENT_CORE ?? '1';
 const here = dirname(fileURLToPath(import.meta.url));
 
 interface Scenario {
@@ -21,12 +29,22 @@ interface Scenario {
   size: number;
   binary: boolean;
   deflate: boolean;
+  /** messages outstanding per connection */
+  inflight: number;
 }
 const allScenarios: Scenario[] = [
-  { name: '32 B text', size: 32, binary: false, deflate: false },
-  { name: '64 KiB binary', size: 65536, binary: true, deflate: false },
-  { name: '32 B text, deflate', size: 32, binary: false, deflate: true },
-  { name: '64 KiB binary, deflate', size: 65536, binary: true, deflate: true },
+  { name: '32 B text, 1 in flight', size: 32, binary: false, deflate: false, inflight: 1 },
+  { name: `32 B text, ${PIPELINE} in flight`, size: 32, binary: false, deflate: false, inflight: PIPELINE },
+  { name: '64 KiB binary', size: 65536, binary: true, deflate: false, inflight: 1 },
+  { name: '32 B text, deflate, 1 in flight', size: 32, binary: false, deflate: true, inflight: 1 },
+  {
+    name: `32 B text, deflate, ${PIPELINE} in flight`,
+    size: 32,
+    binary: false,
+    deflate: true,
+    inflight: PIPELINE,
+  },
+  { name: '64 KiB binary, deflate', size: 65536, binary: true, deflate: true, inflight: 1 },
 ];
 
 const only = process.env.SCENARIOS;
@@ -66,14 +84,39 @@ function clientFrame(s: Scenario, payload: Buffer): Buffer {
 }
 
 function startServer(impl: string, deflate: boolean): Promise<{ proc: ChildProcess; port: number }> {
-  const tsx = join(here, '../../../node_modules/.bin/tsx');
+  // node itself (not the tsx wrapper) so the server is one process; SERVER_NODE_FLAGS e.g. --cpu-prof
+  const flags = (process.env.SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   const proc = spawn(
     'taskset',
-    ['-c', '0', tsx, join(here, 'server.ts'), impl, deflate ? 'deflate' : 'plain'],
+    [
+      '-c',
+      SERVER_CORE,
+      process.execPath,
+      ...flags,
+      '--import',
+      'tsx',
+      join(here, 'server.ts'),
+      impl,
+      deflate ? 'deflate' : 'plain',
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   return new Promise((resolve, reject) => {
-    proc.stdout!.once('data', (d: Buffer) => resolve({ proc, port: Number(d.toString().trim()) }));
+    // the server prints `port=N`; anything else (e.g. --trace-gc output) goes to stderr on request
+    let port = 0;
+    let pending = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      pending += d.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) {
+        const m = /^port=(\d+)$/.exec(line);
+        if (m !== null && port === 0) {
+          port = Number(m[1]);
+          resolve({ proc, port });
+        } else if (process.env.SERVER_STDOUT === '1') process.stderr.write(`${line}\n`);
+      }
+    });
     proc.once('exit', (c) => reject(new Error(`server exited ${c}`)));
   });
 }
@@ -119,91 +162,62 @@ interface Result {
   rss: number;
 }
 
+interface WorkerResult {
+  type: 'result';
+  count: number;
+  lat: number[];
+}
+
+/** Forks WORKERS load processes on the client core, sharing CONNS connections. */
 async function runLoad(port: number, s: Scenario, serverPid: number): Promise<Result> {
   const payload = payloadFor(s);
-  const frame = clientFrame(s, payload);
-  const offer = s.deflate
-    ? 'Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover\r\n'
-    : '';
-  const sockets: Socket[] = [];
-  let counting = false;
-  let count = 0;
-  const lat: number[] = [];
-  await Promise.all(
-    Array.from(
-      { length: CONNS },
-      () =>
-        new Promise<void>((resolve, reject) => {
-          const sock = connect({ host: '127.0.0.1', port });
-          sock.setNoDelay(true);
-          sockets.push(sock);
-          let handshaken = false;
-          let head = Buffer.alloc(0);
-          // streaming frame counter: only header bytes are buffered; payload bytes are skipped
-          const hdr = Buffer.alloc(10);
-          let hdrLen = 0;
-          let skip = 0;
-          let sentAt = 0;
-          const send = () => {
-            sentAt = performance.now();
-            sock.write(frame);
-          };
-          const frameDone = () => {
-            if (counting) {
-              count++;
-              lat.push(performance.now() - sentAt);
-            }
-            send();
-          };
-          sock.on('error', reject);
-          sock.on('connect', () =>
-            sock.write(
-              `GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${offer}\r\n`,
-            ),
-          );
-          sock.on('data', (chunk: Buffer) => {
-            let p = 0;
-            if (!handshaken) {
-              head = Buffer.concat([head, chunk]);
-              const e = head.indexOf('\r\n\r\n');
-              if (e < 0) return;
-              handshaken = true;
-              chunk = head.subarray(e + 4);
-              resolve();
-              send();
-            }
-            const n = chunk.length;
-            while (p < n) {
-              if (skip > 0) {
-                const k = Math.min(skip, n - p);
-                skip -= k;
-                p += k;
-                if (skip === 0) frameDone();
-                continue;
-              }
-              hdr[hdrLen++] = chunk[p++]!;
-              if (hdrLen < 2) continue;
-              const l7 = hdr[1]! & 0x7f;
-              const hs = l7 === 126 ? 4 : l7 === 127 ? 10 : 2;
-              if (hdrLen < hs) continue;
-              const len = l7 === 126 ? hdr.readUInt16BE(2) : l7 === 127 ? hdr.readUInt32BE(6) : l7;
-              hdrLen = 0;
-              if (len === 0) frameDone();
-              else skip = len;
-            }
-          });
-        }),
-    ),
-  );
+  const frame = clientFrame(s, payload).toString('base64');
+  const workers: ChildProcess[] = [];
+  const ready: Promise<void>[] = [];
+  for (let w = 0; w < WORKERS; w++) {
+    const conns = Math.floor(CONNS / WORKERS) + (w < CONNS % WORKERS ? 1 : 0);
+    const child = spawn(
+      'taskset',
+      ['-c', CLIENT_CORE, process.execPath, '--import', 'tsx', join(here, 'load-worker.ts')],
+      { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    );
+    workers.push(child);
+    ready.push(
+      new Promise<void>((resolve, reject) => {
+        child.on('message', (m: { type: string }) => {
+          if (m.type === 'ready') resolve();
+        });
+        child.once('exit', (c) => reject(new Error(`load worker exited ${c}`)));
+      }),
+    );
+    child.send({ port, conns, inflight: s.inflight, frame, deflate: s.deflate });
+  }
+  await Promise.all(ready);
   await new Promise((r) => setTimeout(r, 1000)); // warm-up
-  counting = true;
+  for (const w of workers) w.send({ type: 'start' });
   const t0 = performance.now();
   const cpu0 = cpuSeconds(serverPid);
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
-  counting = false;
   const cpu1 = cpuSeconds(serverPid);
   const secs = (performance.now() - t0) / 1000;
-  for (const s2 of sockets) s2.destroy();
+  const results = await Promise.all(
+    workers.map(
+      (w) =>
+        new Promise<WorkerResult>((resolve) => {
+          w.on('message', (m: WorkerResult) => {
+            if (m.type === 'result') resolve(m);
+          });
+          w.send({ type: 'stop' });
+        }),
+    ),
+  );
+  await Promise.all(workers.map((w) => (w.exitCode === null ? new Promise((r) => w.once('exit', r)) : null)));
+  let count = 0;
+  const lat: number[] = [];
+  for (const r of results) {
+    count += r.count;
+    for (const x of r.lat) lat.push(x);
+  }
   lat.sort((a, b) => a - b);
   return {
     cpuUs: ((cpu1 - cpu0) * 1e6) / Math.max(1, count),
@@ -219,14 +233,14 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-// the load client itself runs on core 1
+// the coordinating process only waits; keep it off the server core too
 try {
-  spawn('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
+  spawn('taskset', ['-cp', CLIENT_CORE, String(process.pid)], { stdio: 'ignore' });
 } catch {}
 
 const rows: string[] = [];
 console.log(
-  `echo benchmark: ${CONNS} connections, ${SECONDS}s per run, ${ROUNDS} rounds (median), Node ${process.version}`,
+  `echo benchmark: ${CONNS} connections over ${WORKERS} client processes (core ${CLIENT_CORE}), server on core ${SERVER_CORE}, ${SECONDS}s per run, ${ROUNDS} rounds (median), Node ${process.version}`,
 );
 for (const s of scenarios) {
   const per: Record<string, Result[]> = { strata: [], ws: [] };

@@ -4,6 +4,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { WebSocketServer as WSServer } from 'ws';
 import { fromNodeRequest, fromNodeSocket, WebSocketServer } from '../src/index';
 
@@ -34,7 +35,33 @@ if (impl === 'ws') {
   );
 }
 
-process.on('SIGTERM', () => process.exit(0));
+// BENCH_GC=1: print a GC summary (count and ms by kind) to stderr when stopped
+const gc = new Map<number, [number, number]>();
+if (process.env.BENCH_GC === '1') {
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as unknown as { detail?: { kind: number } }).detail?.kind ?? 0;
+      const g = gc.get(kind) ?? [0, 0];
+      g[0]++;
+      g[1] += e.duration;
+      gc.set(kind, g);
+    }
+  }).observe({ entryTypes: ['gc'] });
+}
+process.on('SIGTERM', () => {
+  if (gc.size > 0) {
+    const names: Record<number, string> = {
+      1: 'scavenge',
+      2: 'minor-mc',
+      4: 'mark-compact',
+      8: 'incremental',
+      16: 'weak-cb',
+    };
+    const parts = [...gc].map(([k, [n, ms]]) => `${names[k] ?? k}: ${n} x, ${ms.toFixed(0)} ms`);
+    process.stderr.write(`[${impl} ${mode}] gc ${parts.join('; ')}\n`);
+  }
+  process.exit(0);
+});
 http.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`${(http.address() as AddressInfo).port}\n`);
+  process.stdout.write(`port=${(http.address() as AddressInfo).port}\n`);
 });

@@ -226,6 +226,7 @@ export class ZlibLimiter {
 }
 
 const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+const EMPTY_BLOCK = Buffer.from([0x00]);
 
 /**
  * One connection's compressor and decompressor, created lazily, torn down on close. With no
@@ -290,13 +291,23 @@ export class PerMessageDeflate implements Inflater {
           level: this.opts.level ?? 1,
           memLevel: this.opts.memLevel ?? 8,
           windowBits: this.sendWindowBits,
+          // every write ends with a sync flush (RFC 7692 §7.2.1): one thread-pool job per message
+          // instead of a write job plus a flush job
+          flush: constants.Z_SYNC_FLUSH,
         });
         this.deflate.on('data', (c: Buffer) => this.outChunks.push(c));
         this.deflate.on('error', () => {});
       }
       const d = this.deflate;
-      d.write(data);
-      d.flush(constants.Z_SYNC_FLUSH, () => {
+      d.write(data, (err) => {
+        if (err) {
+          // closed meanwhile (close() released the slot), or zlib failed
+          if (!this.closed) {
+            this.release();
+            cb(err, null);
+          }
+          return;
+        }
         if (this.closed)
           return cb(new WebSocketError('WS_CLOSED', 'connection closed', CloseCode.ABNORMAL), null);
         let out = this.outChunks.length === 1 ? this.outChunks[0]! : Buffer.concat(this.outChunks);
@@ -309,6 +320,11 @@ export class PerMessageDeflate implements Inflater {
           out[out.length - 1] === 0xff
         ) {
           out = out.subarray(0, out.length - 4);
+        } else if (out.length === 0) {
+          // an empty message right after the previous sync flush: zlib emits nothing (Z_BUF_ERROR),
+          // but the peer appends 00 00 FF FF and needs the block header bits: send the single
+          // 0x00 byte of RFC 7692 §7.2.3.6 (an empty stored block with the tail)
+          out = EMPTY_BLOCK;
         }
         if (this.sendNoContext) d.reset();
         this.release();
@@ -330,7 +346,7 @@ export class PerMessageDeflate implements Inflater {
         return;
       }
       if (this.inflate === null) {
-        this.inflate = createInflateRaw({ windowBits: 15 });
+        this.inflate = createInflateRaw({ windowBits: 15, chunkSize: 64 * 1024 });
         this.inflate.on('data', (c: Buffer) => {
           this.inLength += c.length;
           if (this.inLength > this.inLimit) {
@@ -361,10 +377,19 @@ export class PerMessageDeflate implements Inflater {
       this.inLength = 0;
       this.inTooBig = false;
       this.inCallback = cb;
-      for (let i = 0; i < chunks.length; i++) inf.write(chunks[i]!);
-      inf.write(TRAILER);
-      inf.flush(() => {
-        if (this.inCallback !== cb) return; // failed meanwhile
+      // the message and the 00 00 FF FF tail (RFC 7692 §7.2.2) as ONE write: one thread-pool job;
+      // inflate emits everything it can decode without an explicit flush
+      let total = 4;
+      for (let i = 0; i < chunks.length; i++) total += chunks[i]!.length;
+      const input = Buffer.allocUnsafe(total);
+      let at = 0;
+      for (let i = 0; i < chunks.length; i++) {
+        input.set(chunks[i]!, at);
+        at += chunks[i]!.length;
+      }
+      input.set(TRAILER, at);
+      inf.write(input, (err) => {
+        if (err || this.inCallback !== cb) return; // failed meanwhile (the 'error' listener answered)
         this.inCallback = null;
         if (this.closed) return;
         this.release();

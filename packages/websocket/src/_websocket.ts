@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { WebSocketConnection } from './_connection';
 import { CloseCode, isValidCloseCode, Opcode, ReadyState, SendStatus, WebSocketError } from './_constants';
 import type { PerMessageDeflate } from './_deflate';
-import { encodeFrame, writeHeader } from './_frame';
+import { encodeFrame, encodeFrameInto, headerSize, writeHeader } from './_frame';
 import { Receiver, type ReceiverEvents } from './_receiver';
 
 /** What to do when a peer reads too slowly and `bufferedAmount` passes `maxBufferedAmount`. */
@@ -20,6 +20,18 @@ export interface SocketOptions {
   slowClientPolicy: SlowClientPolicy;
 }
 
+/**
+ * Reply batching. While a connection parses a received chunk, small frames it sends are encoded
+ * into this shared scratch buffer instead of being written one by one; when the chunk is done (or
+ * anything else must be written first, to keep frame order) they leave in ONE socket write. With
+ * several messages per TCP read this turns N write syscalls into one. Only one connection owns the
+ * scratch at a time (`batchOwner`); a nested read on another connection writes directly.
+ */
+const BATCH = Buffer.allocUnsafe(16 * 1024);
+/** Frames with payloads up to this size are batched; larger ones are written directly. */
+const BATCH_FRAME_MAX = 4096;
+let batchOwner: WebSocket | null = null;
+
 /** Events of a {@link WebSocket}. */
 export interface WebSocketEvents {
   /** Text arrives as a string, binary as a Buffer the listener owns. */
@@ -35,7 +47,10 @@ export interface WebSocketEvents {
 }
 
 interface QueuedFrame {
+  /** The whole frame, or only its header when `payload` is set; null while compression runs. */
   frame: Buffer | null;
+  /** A large payload written after `frame` (header) without being copied into it. */
+  payload: Buffer | null;
   size: number;
   close: boolean;
 }
@@ -93,6 +108,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
   private closeCode: number = CloseCode.ABNORMAL;
   private closeReason = '';
   private closeTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Bytes of this socket's frames waiting in `BATCH` (only while it owns the batch). */
+  private batchLen = 0;
 
   /** @internal use `WebSocketServer.handleUpgrade()` or `connect()`. */
   constructor(
@@ -126,15 +143,24 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
 
   /** Bytes accepted by `send()` but not yet handed to the kernel (zlib queue included). */
   get bufferedAmount(): number {
-    return this.conn.writableLength + this.queuedBytes;
+    return this.conn.writableLength + this.queuedBytes + this.batchLen;
   }
 
   /** @internal feeds received bytes (also used for the bytes after the handshake head). */
   onData(chunk: Uint8Array): void {
     this.alive = true;
-    // no cork here: with Node sockets a corked single write goes through writev and measured
-    // slower (throughput and p99) than a plain write; replies are written as they are produced
-    this.receiver.execute(chunk);
+    // replies produced while this chunk is parsed are batched into one write (see `BATCH`); not
+    // cork(): a corked socket turns even a single reply into a slower writev
+    const owner = batchOwner === null;
+    if (owner) batchOwner = this;
+    try {
+      this.receiver.execute(chunk);
+    } finally {
+      if (owner) {
+        if (this.batchLen > 0) this.flushBatch();
+        batchOwner = null;
+      }
+    }
     if (this.receiver.waiting && !this.readPaused) {
       this.readPaused = true;
       this.conn.pause();
@@ -156,8 +182,12 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
       const size = isString ? Buffer.byteLength(payload as string) : (payload as Uint8Array).length;
       if (size >= this.threshold) return this.sendCompressed(opcode, payload, size);
     }
+    if (batchOwner === this && this.queue.length === 0 && this.batchFrame(opcode, payload)) {
+      return this.needDrain ? SendStatus.BACKPRESSURE : SendStatus.SENT;
+    }
     if (!isString && this.isServer && (payload as Uint8Array).length >= 16384 && this.queue.length === 0) {
       // large server frame: header and payload as two writes, no copy of the payload
+      if (this.batchLen > 0) this.flushBatch();
       const p = payload as Uint8Array;
       const hdr = Buffer.allocUnsafe(10);
       const hs = writeHeader(hdr, opcode, true, false, p.length, false);
@@ -169,7 +199,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
     }
     const frame = encodeFrame(opcode, payload, true, false, !this.isServer);
     if (this.queue.length > 0) {
-      this.queue.push({ frame, size: frame.length, close: false });
+      this.queue.push({ frame, payload: null, size: frame.length, close: false });
       this.queuedBytes += frame.length;
       return SendStatus.BACKPRESSURE;
     }
@@ -179,16 +209,25 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
   private sendCompressed(opcode: number, payload: string | Uint8Array, size: number): SendStatus {
     // copy: the caller may reuse its buffer before zlib runs
     const input = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : Buffer.from(payload);
-    const item: QueuedFrame = { frame: null, size, close: false };
+    const item: QueuedFrame = { frame: null, payload: null, size, close: false };
     this.queue.push(item);
     this.queuedBytes += size;
     this.deflate!.compress(input, (err, out) => {
       // closing or failed meanwhile (the queue was dropped): nothing to send
       if (err !== null || out === null || !this.queue.includes(item)) return;
-      const frame = encodeFrame(opcode, out, true, true, !this.isServer);
-      this.queuedBytes += frame.length - item.size;
-      item.size = frame.length;
-      item.frame = frame;
+      let size: number;
+      if (out.length >= 1024 && this.isServer) {
+        // header and compressed payload written separately (under cork): no copy of the payload
+        const hdr = Buffer.allocUnsafe(10);
+        item.frame = hdr.subarray(0, writeHeader(hdr, opcode, true, true, out.length, false));
+        item.payload = out;
+        size = item.frame.length + out.length;
+      } else {
+        item.frame = encodeFrame(opcode, out, true, true, !this.isServer);
+        size = item.frame.length;
+      }
+      this.queuedBytes += size - item.size;
+      item.size = size;
       this.flushQueue();
     });
     return this.queuedBytes + this.conn.writableLength > 16384 ? SendStatus.BACKPRESSURE : SendStatus.SENT;
@@ -202,6 +241,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
       const item = q[i]!;
       this.queuedBytes -= item.size;
       this.write(item.frame!);
+      if (item.payload !== null) this.write(item.payload);
       if (item.close) this.afterCloseSent();
       i++;
     }
@@ -229,14 +269,35 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
     if (this.readyState !== ReadyState.OPEN) return SendStatus.DROPPED;
     if (this.overLimit()) return SendStatus.DROPPED;
     if (this.queue.length > 0) {
-      this.queue.push({ frame, size: frame.length, close: false });
+      this.queue.push({ frame, payload: null, size: frame.length, close: false });
       this.queuedBytes += frame.length;
       return SendStatus.BACKPRESSURE;
     }
     return this.write(frame);
   }
 
+  /** Appends a small frame to the batch (only while this socket owns it); false when too large. */
+  private batchFrame(opcode: number, payload: string | Uint8Array): boolean {
+    const len = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+    if (len > BATCH_FRAME_MAX) return false;
+    const size = headerSize(len, !this.isServer) + len;
+    if (this.batchLen + size > BATCH.length) this.flushBatch();
+    this.batchLen = encodeFrameInto(BATCH, this.batchLen, opcode, payload, len, true, false, !this.isServer);
+    return true;
+  }
+
+  /** Writes the batched frames (copied out of the shared scratch) in one socket write. */
+  private flushBatch(): void {
+    const len = this.batchLen;
+    this.batchLen = 0;
+    const out = Buffer.allocUnsafe(len);
+    BATCH.copy(out, 0, 0, len);
+    if (!this.conn.write(out)) this.needDrain = true;
+  }
+
+  /** Writes one encoded frame, after anything batched (frame order is kept). */
   private write(frame: Uint8Array): SendStatus {
+    if (this.batchLen > 0) this.flushBatch();
     if (this.conn.write(frame)) return SendStatus.SENT;
     this.needDrain = true;
     return SendStatus.BACKPRESSURE;
@@ -267,7 +328,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
     if (len > 125)
       throw new WebSocketError('WS_CONTROL_TOO_LONG', 'control frame payload over 125 bytes', 1002, 0);
     if (this.readyState !== ReadyState.OPEN) return;
-    this.conn.write(encodeFrame(opcode, data, true, false, !this.isServer));
+    if (batchOwner === this && this.batchFrame(opcode, data)) return;
+    this.write(encodeFrame(opcode, data, true, false, !this.isServer));
   }
 
   /**
@@ -292,6 +354,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
     if (this.readyState === ReadyState.CLOSED) return;
     this.readyState = ReadyState.CLOSING;
     this.receiver.stop();
+    this.batchLen = 0;
     this.conn.destroy();
   }
 
@@ -308,10 +371,10 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
     }
     const frame = encodeFrame(Opcode.CLOSE, payload, true, false, !this.isServer);
     if (this.queue.length > 0) {
-      this.queue.push({ frame, size: frame.length, close: true });
+      this.queue.push({ frame, payload: null, size: frame.length, close: true });
       this.queuedBytes += frame.length;
     } else {
-      this.conn.write(frame);
+      this.write(frame);
       this.afterCloseSent();
     }
     this.closeTimer = setTimeout(() => this.conn.destroy(), this.opts.closeTimeout);
@@ -330,6 +393,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
     this.closeCode = err.closeCode;
     this.readyState = ReadyState.CLOSING;
     if (destroy) {
+      this.batchLen = 0;
       this.conn.destroy();
       return;
     }
@@ -351,8 +415,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
 
   /** @internal */
   onPing(data: Buffer): void {
-    if (this.readyState === ReadyState.OPEN)
-      this.conn.write(encodeFrame(Opcode.PONG, data, true, false, !this.isServer));
+    if (this.readyState === ReadyState.OPEN && !(batchOwner === this && this.batchFrame(Opcode.PONG, data)))
+      this.write(encodeFrame(Opcode.PONG, data, true, false, !this.isServer));
     if (this.listenerCount('ping') > 0) this.emit('ping', data);
   }
 
@@ -411,6 +475,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
     this.deflate?.close();
     this.queue = [];
     this.queuedBytes = 0;
+    this.batchLen = 0;
     this.owner?.onSocketClose(this);
     this.emit(
       'close',

@@ -61,4 +61,21 @@ describe('permessage-deflate limits', () => {
       c.close();
     }
   });
+
+  it('empty messages in a row with context takeover stay decodable (the 0x00 block of RFC 7692 §7.2.3.6)', async () => {
+    // regression: after a sync flush zlib emits nothing for an empty input; the peer still needs a
+    // block header before its appended 00 00 FF FF tail
+    const s = await startServer({ perMessageDeflate: { threshold: 0 } });
+    cleanups.push(s.close);
+    s.wss.on('connection', (ws) => ws.on('message', (d, b) => ws.send(d, { binary: b })));
+    const c = new WS(`ws://127.0.0.1:${s.port}/`, { perMessageDeflate: { threshold: 0 } });
+    cleanups.push(() => c.terminate());
+    await new Promise((r) => c.once('open', r));
+    for (const m of ['', '', 'x', '', Buffer.alloc(0), 'é'.repeat(50), '']) {
+      const got = new Promise<[string, boolean]>((r) => c.once('message', (d, b) => r([d.toString(), b])));
+      c.send(m);
+      expect(await got).toEqual([m.toString(), typeof m !== 'string']);
+    }
+    c.close();
+  });
 });
