@@ -1,4 +1,4 @@
-import { codegenAvailable, compileBuilder } from './_compile';
+import { codegenAvailable, compileBuilder, compileMatcher, type Matcher, type MatcherHost } from './_compile';
 import { RouterError, RouterErrorCode } from './_errors';
 import { Node, type Route } from './_node';
 import { asciiLower, hasDotSegment, normalizePercent, removeDotSegments, safeDecode } from './_path';
@@ -91,8 +91,10 @@ export interface RouterOptions {
   dotSegments?: 'reject' | 'normalize';
   /**
    * Generate a result builder per route with params at registration time (`new Function`; param
-   * names only, through `JSON.stringify`), so params objects have one fixed shape per route.
-   * Falls back to the interpreted builder, with identical results, where code generation from
+   * names only, through `JSON.stringify`), so params objects have one fixed shape per route, and,
+   * for trees up to about 40 routes, the whole tree walk as one function on the first lookup after
+   * a change (static text only as char codes; nodes and regexes passed in as values). Falls back
+   * to the interpreted builder and walk, with identical results, where code generation from
    * strings is disabled (CSP, `--disallow-code-generation-from-strings`). Default `true`.
    */
   compile?: boolean;
@@ -120,6 +122,8 @@ const TOO_LONG: RouteParamTooLong = Object.freeze({
 
 /** Methods known up front, in the order allow lists use; extension methods follow, sorted. */
 const STANDARD_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE'];
+/** Trees with more terminal nodes than this keep the interpreted walk without generating code. */
+const MATCHER_MAX_TERMINALS = 200;
 /** Index of HEAD in STANDARD_METHODS (method ids start with these). */
 const HEAD_ID = 1;
 
@@ -195,6 +199,9 @@ export class Router<T> {
    * and every other segment a match consumes went through a param, composite or catch-all.
    */
   private dot = false;
+  /** The generated tree walk (`compile`), rebuilt on the first lookup after a change; null: interpreted. */
+  private matcher: Matcher<T> | null = null;
+  private stale = true;
 
   constructor(options: RouterOptions = {}) {
     const ts = options.trailingSlash ?? 'strict';
@@ -221,8 +228,9 @@ export class Router<T> {
   }
 
   /**
-   * True when routes with params get generated result builders: the `compile` option is on and
-   * this realm allows code generation from strings. Results are identical either way.
+   * True when generated code runs: the `compile` option is on and this realm allows code
+   * generation from strings. Routes with params then get generated result builders, and trees up
+   * to about 40 routes a generated walk. Results are identical either way.
    */
   get compiled(): boolean {
     return this.compile && codegenAvailable();
@@ -312,6 +320,7 @@ export class Router<T> {
     for (const p of placed) this.attach(p.node, p.method, pattern, value, p.names, p.path);
     this.records.push({ methods, pattern, value });
     this.serverAllow = null;
+    this.stale = true;
     return this;
   }
 
@@ -452,6 +461,7 @@ export class Router<T> {
     this.staticLengths = new Uint8Array(0);
     this.terminals = [];
     this.records = [];
+    this.stale = true;
     for (const r of kept) this.add(r.methods, r.pattern, r.value);
     this.serverAllow = null;
     return true;
@@ -546,7 +556,11 @@ export class Router<T> {
       const sn = this.staticMap[key];
       if (sn !== undefined) route = this.terminal(sn, mi);
     }
-    if (route === null) route = this.walk(this.root, key, norm, 1, mi);
+    if (route === null) {
+      if (this.stale) this.refreshMatcher();
+      const m = this.matcher;
+      route = m !== null ? m(key, norm, mi) : this.walk(this.root, key, norm, 1, mi);
+    }
     if (route !== null) {
       if (route.names.length === 0) {
         return route.result !== null && query === '' ? (route.result as RouteMatch<T>) : build(route, query);
@@ -557,6 +571,15 @@ export class Router<T> {
     const allow = this.collectAllow(key, norm);
     if (method === 'OPTIONS') return { status: 204, allow };
     return { status: 405, allow };
+  }
+
+  private refreshMatcher(): void {
+    this.stale = false;
+    // big trees are over compileMatcher's size limit anyway: skip generating their source
+    this.matcher =
+      this.compile && this.terminals.length <= MATCHER_MAX_TERMINALS
+        ? compileMatcher(this.root, this as unknown as MatcherHost, this.maxParamLength)
+        : null;
   }
 
   private terminal(node: Node<T>, mi: number): Route<T> | null {
@@ -618,8 +641,11 @@ export class Router<T> {
             start = stop + 1;
             continue;
           } else {
+            const pn = this.pn;
             r = this.walk(next, key, norm, stop + 1, mi);
             if (r !== null) return r;
+            // a failed descent may leave its params' offsets counted: drop them before the fallbacks
+            this.pn = pn;
           }
         }
       }
