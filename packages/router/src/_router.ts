@@ -294,7 +294,30 @@ export class Router<T> {
     // check every (method, variant) first: all or nothing
     const placed: { node: Node<T>; method: string; names: string[]; path: string | null }[] = [];
     const pending = new Map<Node<T>, Set<string>>();
-    for (const v of parsed.variants) {
+    try {
+      this.place(parsed.variants, methods, pattern, placed, pending);
+    } catch (error) {
+      // locate() may have created empty nodes for the refused route: rebuild the tree from the
+      // routes that are registered, so a refused add leaves no trace (rare path, O(routes))
+      this.rebuild(this.records);
+      throw error;
+    }
+    for (const p of placed) this.attach(p.node, p.method, pattern, value, p.names, p.path);
+    this.records.push({ methods, pattern, value });
+    this.serverAllow = null;
+    this.stale = true;
+    return this;
+  }
+
+  /** Checks every (method, variant) of a new route and collects where it goes (throws on conflict). */
+  private place(
+    variants: ReturnType<typeof parsePattern>['variants'],
+    methods: string[],
+    pattern: string,
+    placed: { node: Node<T>; method: string; names: string[]; path: string | null }[],
+    pending: Map<Node<T>, Set<string>>,
+  ): void {
+    for (const v of variants) {
       const { node, path } = this.locate(v.segments, v.catchAll);
       for (const m of methods) {
         const existing = m === '*' ? node.any : (node.routes?.get(m) ?? null);
@@ -317,11 +340,19 @@ export class Router<T> {
         placed.push({ node, method: m, names: v.names, path });
       }
     }
-    for (const p of placed) this.attach(p.node, p.method, pattern, value, p.names, p.path);
-    this.records.push({ methods, pattern, value });
-    this.serverAllow = null;
+  }
+
+  /** Replaces the tree with one holding exactly `records` (used by `remove` and a refused `add`). */
+  private rebuild(records: readonly RouteRecord<T>[]): void {
+    const list = records.slice();
+    this.root = new Node<T>();
+    this.staticMap = Object.create(null);
+    this.staticLengths = new Uint8Array(0);
+    this.terminals = [];
+    this.records = [];
     this.stale = true;
-    return this;
+    for (const r of list) this.add(r.methods, r.pattern, r.value);
+    this.serverAllow = null;
   }
 
   /**
@@ -456,14 +487,7 @@ export class Router<T> {
       if (rest.length > 0) kept.push({ methods: rest, pattern: r.pattern, value: r.value });
     }
     if (!removed) return false;
-    this.root = new Node<T>();
-    this.staticMap = Object.create(null);
-    this.staticLengths = new Uint8Array(0);
-    this.terminals = [];
-    this.records = [];
-    this.stale = true;
-    for (const r of kept) this.add(r.methods, r.pattern, r.value);
-    this.serverAllow = null;
+    this.rebuild(kept);
     return true;
   }
 

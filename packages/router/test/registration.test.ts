@@ -61,6 +61,19 @@ describe('route conflicts', () => {
     expect(r.find('GET', '/z').status).toBe(405);
     expect(r.routes()).toHaveLength(1);
   });
+
+  it.each([true, false])('a refused add leaves no tree nodes behind (compile: %s)', (compile) => {
+    const r = createRouter<number>({ compile, maxParamLength: 10 });
+    r.add('GET', '/p/:z', 1);
+    const before = r.printTree();
+    // the optional param's long variant would create /p/:a/:b before its short one conflicts
+    expect(codeOf(() => r.add('GET', '/p/:a/:b?', 2))).toBe('ROUTER_ROUTE_CONFLICT');
+    expect(r.printTree()).toBe(before);
+    expect(r.routes()).toHaveLength(1);
+    // a long second segment must be a plain 404, not a 414 from a leftover param node
+    expect(r.find('GET', `/p/x/${'y'.repeat(50)}`).status).toBe(404);
+    expect(r.find('GET', '/p/x').status).toBe(200);
+  });
 });
 
 describe('invalid patterns and methods', () => {
