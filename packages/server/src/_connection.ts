@@ -273,7 +273,12 @@ export class Exchange implements ByteSink, RequestOwner {
 
   uncork(): void {
     const s = this.state;
-    if (s.corkDepth > 0 && --s.corkDepth === 0 && !s.batching) s.scheduleFlush();
+    if (s.corkDepth > 0 && --s.corkDepth === 0 && !s.batching) {
+      // Every response has ended (e.g. `send` corks around its bytes and its end): nothing more is
+      // coming from this tick's writer, so the bytes leave now instead of in a microtask.
+      if (s.head === null && s.upgradeReq === null) s.flush();
+      else s.scheduleFlush();
+    }
   }
 
   onDrain(listener: () => void): void {
