@@ -92,6 +92,12 @@ export interface MatcherHost {
 /** The generated tree walk: the route for `key` (canonical, lower-cased when case-insensitive), or null. */
 export type Matcher<T> = (key: string, norm: string, mi: number) => Route<T> | null;
 
+/**
+ * The generated tree walk in results mode (paths without `%`): the 200 result for `key`, or null.
+ * `query` is the raw query of the lookup.
+ */
+export type ResultMatcher = (key: string, norm: string, mi: number, query: string) => object | null;
+
 /** Static keys longer than this compare with a loop over their char codes instead of unrolled. */
 const UNROLL = 24;
 /**
@@ -123,23 +129,94 @@ export function compileMatcher<T>(
   host: MatcherHost,
   maxParamLength: number,
 ): Matcher<T> | null {
+  return generate(root, host, maxParamLength, false, null) as Matcher<T> | null;
+}
+
+/**
+ * The generated tree walk that answers the 200 result itself (paths without `%` only: params are
+ * sliced, never decoded): each terminal node's routes become object literals built in place, with
+ * the param offsets read from the walk's own locals, so a match makes no call to a builder and
+ * stores no offsets. Same search, same precedence, same flags (`dot`, `tooLong`, `miss`) as
+ * {@link compileMatcher}; `null` on a miss. Param names reach the source through
+ * `JSON.stringify` after the grammar check, values, patterns, methods and shared results are
+ * closure values. Null when code generation is unavailable, a name is outside the grammar, or the
+ * source would be too large.
+ */
+export function compileResultMatcher<T>(
+  root: Node<T>,
+  host: MatcherHost,
+  maxParamLength: number,
+  emptyParams: object,
+): ResultMatcher | null {
+  return generate(root, host, maxParamLength, true, emptyParams) as ResultMatcher | null;
+}
+
+function generate<T>(
+  root: Node<T>,
+  host: MatcherHost,
+  maxParamLength: number,
+  results: boolean,
+  emptyParams: object | null,
+): Matcher<T> | ResultMatcher | null {
   if (!codegenAvailable() || !Number.isInteger(maxParamLength)) return null;
   const nodes: Node<T>[] = [];
   const longs: (readonly number[])[] = [];
   const parts: (readonly (string | ParamPart)[])[] = [];
+  const routes: Route<T>[] = [];
   let uid = 0;
+  let bad = false;
 
-  const terminal = (n: Node<T>): string => {
-    if (n.byMethod === null) return '';
+  /** The 200 result of `route` as an object literal; `at` holds each param's `start,end` slice arguments. */
+  const literal = (route: Route<T>, at: readonly string[]): string => {
+    let i = routes.indexOf(route);
+    if (i === -1) i = routes.push(route) - 1;
+    const names = route.names;
+    if (names.length === 0)
+      return `return q===''?f${i}:{status:200,value:v${i},params:E,query:q,pattern:p${i},method:m${i}};`;
+    if (names.length !== at.length) {
+      bad = true;
+      return '';
+    }
+    let fields = '';
+    for (let j = 0; j < names.length; j++) {
+      if (!safeName(names[j]!)) bad = true;
+      fields += `${JSON.stringify(names[j])}:norm.slice(${at[j]}),`;
+    }
+    return `return{status:200,value:v${i},params:{${fields}},query:q,pattern:p${i},method:m${i}};`;
+  };
+
+  const terminal = (n: Node<T>, at: readonly string[]): string => {
+    const table = n.byMethod;
+    if (table === null) return '';
+    if (results) {
+      // the method table is fixed until the next add/remove (which regenerates this code)
+      let out = '';
+      const seen: Route<T>[] = [];
+      for (const route of table) {
+        if (route === undefined || seen.includes(route)) continue;
+        seen.push(route);
+        let cases = '';
+        for (let mi = 0; mi < table.length; mi++) if (table[mi] === route) cases += `case ${mi}:`;
+        out += `${cases}${literal(route, at)}`;
+      }
+      if (out !== '') out = `switch(mi){${out}}`;
+      if (n.any !== null) return `${out}${literal(n.any, at)}`;
+      return `${out}R.miss=true;`;
+    }
     const i = nodes.push(n) - 1;
     return `if(mi>=0){r=t${i}[mi];if(r!==undefined)return r}if(n${i}.any!==null)return n${i}.any;R.miss=true;`;
   };
 
-  const catchAll = (n: Node<T>, s: string, p: number): string =>
-    `if(H(k,${s}))R.dot=true;ps[${2 * p}]=${s};ps[${2 * p + 1}]=len;${terminal(n)}`;
+  const catchAll = (n: Node<T>, s: string, p: number, at: readonly string[]): string =>
+    results
+      ? `if(H(k,${s}))R.dot=true;${terminal(n, [...at, `${s},len`])}`
+      : `if(H(k,${s}))R.dot=true;ps[${2 * p}]=${s};ps[${2 * p + 1}]=len;${terminal(n, at)}`;
 
-  /** Code matching the segment at `s` (a variable name) under `node`, with `p` params so far. */
-  const gen = (node: Node<T>, s: string, p: number): string => {
+  /**
+   * Code matching the segment at `s` (a variable name) under `node`, with `p` params so far; `at`
+   * (results mode) holds the slice arguments of those params.
+   */
+  const gen = (node: Node<T>, s: string, p: number, at: readonly string[]): string => {
     const d = uid++;
     let out = '';
     // 1. static edges: at most one equals the segment; a failed descent falls through to 2.
@@ -164,7 +241,7 @@ export function compileMatcher<T>(
           for (let j = 1; j < key.length; j++) cond += `&&k.charCodeAt(${s}+${j})===${key.charCodeAt(j)}`;
         }
         const next = `s${uid++}`;
-        return `{const ${a}=${s}+${key.length};if(${cond}){if(${a}===len){${terminal(child)}}else{const ${next}=${a}+1;${gen(child, next, p)}}}}`;
+        return `{const ${a}=${s}+${key.length};if(${cond}){if(${a}===len){${terminal(child, at)}}else{const ${next}=${a}+1;${gen(child, next, p, at)}}}}`;
       };
       const empty = groups.get(-1);
       if (empty !== undefined) out += edge(empty[0]!);
@@ -182,7 +259,7 @@ export function compileMatcher<T>(
     const param = node.param;
     const tail = node.catchAll;
     if (param === null && comps === null) {
-      if (tail !== null) out += catchAll(tail, s, p);
+      if (tail !== null) out += catchAll(tail, s, p, at);
       return out;
     }
     // segment end: the next '/' or the end of the path
@@ -197,37 +274,48 @@ export function compileMatcher<T>(
         let np = 0;
         for (const part of c.parts) if (typeof part !== 'string') np++;
         const next = `s${uid++}`;
-        out += `R.pn=${2 * p};if(R.matchParts(c${parts.push(c.parts) - 1},0,k,norm,${s},${e})){if(${l}){${terminal(c.node)}}else{const ${next}=${e}+1;${gen(c.node, next, p + np)}}}`;
+        const cat = [...at];
+        for (let j = 0; j < np; j++) cat.push(`ps[${2 * (p + j)}],ps[${2 * (p + j) + 1}]`);
+        out += `R.pn=${2 * p};if(R.matchParts(c${parts.push(c.parts) - 1},0,k,norm,${s},${e})){if(${l}){${terminal(c.node, cat)}}else{const ${next}=${e}+1;${gen(c.node, next, p + np, cat)}}}`;
       }
     }
     // 3. whole-segment param
     if (param !== null) {
       const next = `s${uid++}`;
-      out += `if(${e}>${s}){if(${e}-${s}>${maxParamLength})R.tooLong=true;else{ps[${2 * p}]=${s};ps[${2 * p + 1}]=${e};if(${l}){${terminal(param)}}else{const ${next}=${e}+1;${gen(param, next, p + 1)}}}}`;
+      // results mode: the offsets stay in the walk's locals (`s`, `e`) and go straight into the literal
+      const store = results ? '' : `ps[${2 * p}]=${s};ps[${2 * p + 1}]=${e};`;
+      const pat = results ? [...at, `${s},${e}`] : at;
+      out += `if(${e}>${s}){if(${e}-${s}>${maxParamLength})R.tooLong=true;else{${store}if(${l}){${terminal(param, pat)}}else{const ${next}=${e}+1;${gen(param, next, p + 1, pat)}}}}`;
     }
     // 4. catch-all
-    if (tail !== null) out += catchAll(tail, s, p);
+    if (tail !== null) out += catchAll(tail, s, p, at);
     out += '}';
     return out;
   };
 
-  const walk = gen(root, 's', 0);
-  if (walk.length > MAX_SOURCE) return null;
+  const walk = gen(root, 's', 0, []);
+  if (bad || walk.length > MAX_SOURCE) return null;
   let head = "'use strict';const ps=R.ps;";
   for (let i = 0; i < nodes.length; i++) head += `const n${i}=N[${i}],t${i}=n${i}.byMethod;`;
   for (let i = 0; i < longs.length; i++) head += `const l${i}=G[${i}];`;
   for (let i = 0; i < parts.length; i++) head += `const c${i}=C[${i}];`;
-  const body = `${head}return function(k,norm,mi){let r;const len=k.length;const s=1;${walk}return null}`;
+  for (let i = 0; i < routes.length; i++) {
+    head += `const v${i}=V[${i}].value,p${i}=V[${i}].pattern,m${i}=V[${i}].method,f${i}=V[${i}].result;`;
+  }
+  const args = results ? 'k,norm,mi,q' : 'k,norm,mi';
+  const body = `${head}return function(${args}){let r;const len=k.length;const s=1;${walk}return null}`;
   try {
-    const factory = new Function('R', 'N', 'G', 'C', 'H', 'L', body) as (
+    const factory = new Function('R', 'N', 'G', 'C', 'H', 'L', 'V', 'E', body) as (
       r: MatcherHost,
       n: Node<T>[],
       g: (readonly number[])[],
       c: (readonly (string | ParamPart)[])[],
       h: typeof hasDotSegment,
       l: typeof sameCodes,
-    ) => Matcher<T>;
-    return factory(host, nodes, longs, parts, hasDotSegment, sameCodes);
+      v: Route<T>[],
+      e: object | null,
+    ) => Matcher<T> | ResultMatcher;
+    return factory(host, nodes, longs, parts, hasDotSegment, sameCodes, routes, emptyParams);
   } catch {
     return null;
   }

@@ -1,4 +1,12 @@
-import { codegenAvailable, compileBuilder, compileMatcher, type Matcher, type MatcherHost } from './_compile';
+import {
+  codegenAvailable,
+  compileBuilder,
+  compileMatcher,
+  compileResultMatcher,
+  type Matcher,
+  type MatcherHost,
+  type ResultMatcher,
+} from './_compile';
 import { RouterError, RouterErrorCode } from './_errors';
 import { Node, type Route } from './_node';
 import { asciiLower, hasDotSegment, normalizePercent, removeDotSegments, safeDecode } from './_path';
@@ -201,6 +209,8 @@ export class Router<T> {
   private dot = false;
   /** The generated tree walk (`compile`), rebuilt on the first lookup after a change; null: interpreted. */
   private matcher: Matcher<T> | null = null;
+  /** The generated walk in results mode (builds the 200 result in place), for paths without `%`; null: none. */
+  private resultMatcher: ResultMatcher | null = null;
   private stale = true;
 
   constructor(options: RouterOptions = {}) {
@@ -543,7 +553,16 @@ export class Router<T> {
     if (this.normalizeDots && norm.indexOf('.') !== -1 && hasDotSegment(norm)) norm = removeDotSegments(norm);
     this.tooLong = false;
     this.dot = false;
-    const found = this.lookup(method, mi, norm, pct, query, norm !== path);
+    if (this.stale) this.refreshMatcher();
+    const rm = this.resultMatcher;
+    let found: FindResult<T> | null;
+    if (rm !== null && !pct && norm === path && this.caseSensitive) {
+      // the common case, a canonical path: the generated walk answers the 200 result itself
+      this.miss = false;
+      const res = rm(norm, norm, mi, query);
+      if (res !== null) return this.dot ? BAD_DOTS : (res as RouteMatch<T>);
+      found = this.miss ? this.methodMiss(method, norm, norm) : null;
+    } else found = this.lookup(method, mi, norm, pct, query, norm !== path);
     if (this.dot) return BAD_DOTS; // reject mode (normalised paths hold no dot segments)
     if (found !== null && found.status === 200) return found;
     // no match: a dot segment anywhere in the path answers 400 (reject mode)
@@ -582,8 +601,15 @@ export class Router<T> {
     }
     if (route === null) {
       if (this.stale) this.refreshMatcher();
-      const m = this.matcher;
-      route = m !== null ? m(key, norm, mi) : this.walk(this.root, key, norm, 1, mi);
+      const rm = this.resultMatcher;
+      if (rm !== null && !pct) {
+        // generated walk that answers the 200 result itself (params sliced, nothing to decode)
+        const res = rm(key, norm, mi, query);
+        if (res !== null) return res as RouteMatch<T>;
+      } else {
+        const m = this.matcher;
+        route = m !== null ? m(key, norm, mi) : this.walk(this.root, key, norm, 1, mi);
+      }
     }
     if (route !== null) {
       if (route.names.length === 0) {
@@ -592,6 +618,11 @@ export class Router<T> {
       return this.withParams(route, norm, pct, query);
     }
     if (!this.miss) return null;
+    return this.methodMiss(method, key, norm);
+  }
+
+  /** The path exists under other methods only: 405, or 204 for OPTIONS, with the complete allow list. */
+  private methodMiss(method: string, key: string, norm: string): FindResult<T> {
     const allow = this.collectAllow(key, norm);
     if (method === 'OPTIONS') return { status: 204, allow };
     return { status: 405, allow };
@@ -600,10 +631,11 @@ export class Router<T> {
   private refreshMatcher(): void {
     this.stale = false;
     // big trees are over compileMatcher's size limit anyway: skip generating their source
-    this.matcher =
-      this.compile && this.terminals.length <= MATCHER_MAX_TERMINALS
-        ? compileMatcher(this.root, this as unknown as MatcherHost, this.maxParamLength)
-        : null;
+    const gen = this.compile && this.terminals.length <= MATCHER_MAX_TERMINALS;
+    const host = this as unknown as MatcherHost;
+    this.matcher = gen ? compileMatcher(this.root, host, this.maxParamLength) : null;
+    this.resultMatcher =
+      this.matcher !== null ? compileResultMatcher(this.root, host, this.maxParamLength, EMPTY_PARAMS) : null;
   }
 
   private terminal(node: Node<T>, mi: number): Route<T> | null {

@@ -77,7 +77,10 @@ describe('compiled and interpreted result builders', () => {
   /** White-box: whether the router walks its tree with generated code (refreshed on the next find). */
   const usesMatcher = (r: Router<string>): boolean => {
     r.find('GET', '/');
-    return (r as unknown as { matcher: unknown }).matcher !== null;
+    const w = r as unknown as { matcher: unknown; resultMatcher: unknown };
+    // the results-mode walk (paths without '%') exists exactly when the route-mode one does
+    expect(w.resultMatcher !== null).toBe(w.matcher !== null);
+    return w.matcher !== null;
   };
 
   it('small trees get a generated matcher, large ones and compile: false keep the interpreted walk', () => {
