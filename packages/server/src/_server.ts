@@ -6,6 +6,7 @@ import {
   listen,
 } from '@strata/transport';
 import {
+  ConnRegistry,
   ConnState,
   Counters,
   type EngineConfig,
@@ -94,7 +95,7 @@ function stateOf(conn: Connection): ConnState {
 /** The connection engine of one server, without a listener (tests drive it over in-memory pairs). @internal */
 export interface Engine {
   handlers: ConnectionHandlers;
-  registry: Set<ConnState>;
+  registry: ConnRegistry;
   counters: Counters;
   config: EngineConfig;
   /** Advance the engine's clock and check every deadline. */
@@ -125,7 +126,7 @@ export function createEngine(options: ServerOptions): Engine {
     trust: compileTrust(options.trustProxy),
     parsers: new ParserPool(limits),
   };
-  const registry = new Set<ConnState>();
+  const registry = new ConnRegistry();
   const clock = { now: Date.now() };
   const counters = new Counters();
   const engine: Engine = {
@@ -162,11 +163,11 @@ export function createEngine(options: ServerOptions): Engine {
     closing: false,
     sweep(now = Date.now()) {
       clock.now = now;
-      for (const state of registry) state.sweep(now);
+      for (const state of registry.toArray()) state.sweep(now);
     },
     shutdown() {
       engine.closing = true;
-      for (const state of registry) state.shutdown();
+      for (const state of registry.toArray()) state.shutdown();
     },
   };
   return engine;

@@ -71,6 +71,10 @@ export class SocketConnection implements Connection {
   private drainListener = false;
   private readonly localAddr: string;
   private readonly localPortNum: number;
+  /** @internal Neighbours in the owning listener's list of open connections (no Set: see below). */
+  prevOpen: SocketConnection | null = null;
+  /** @internal */
+  nextOpen: SocketConnection | null = null;
 
   constructor(
     socket: Socket,
@@ -364,6 +368,11 @@ function onSocketError(this: OwnedSocket, err: Error): void {
 
 function onSocketClose(this: OwnedSocket): void {
   const conn = this[kConn]!;
+  // 'close' is the socket's last event. Node keeps a closed socket alive until the next full GC (its
+  // handle object is a weak wrapper the scavenger treats as a root), so everything the socket points
+  // to is promoted to old space with it: cut the link to this connection and what hangs off it
+  // (the user's `data`, the HTTP engine's state). The connection still points to the socket.
+  this[kConn] = undefined;
   conn.closed = true;
   conn.ended = true;
   if (conn.owner !== null) conn.owner.connectionClosed(conn);
