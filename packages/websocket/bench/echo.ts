@@ -137,6 +137,21 @@ function cpuSeconds(pid: number): number {
   return total;
 }
 
+/** busy (non-idle) and total jiffies of one CPU core, from /proc/stat. */
+function coreTicks(core: string): [number, number] {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`cpu${core} `));
+    if (line === undefined) return [0, 0];
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    const total = f.reduce((a, b) => a + b, 0);
+    return [total - f[3]! - (f[4] ?? 0), total]; // minus idle and iowait
+  } catch {
+    return [0, 0];
+  }
+}
+
 function peakRssMb(pid: number): number {
   // the tsx wrapper spawns node: take the largest VmHWM in the process tree
   let best = 0;
@@ -160,6 +175,8 @@ interface Result {
   mbps: number;
   p99: number;
   rss: number;
+  /** busy fraction of the client core during the measured window (all processes on it) */
+  clientBusy: number;
 }
 
 interface WorkerResult {
@@ -197,8 +214,10 @@ async function runLoad(port: number, s: Scenario, serverPid: number): Promise<Re
   for (const w of workers) w.send({ type: 'start' });
   const t0 = performance.now();
   const cpu0 = cpuSeconds(serverPid);
+  const core0 = coreTicks(CLIENT_CORE);
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
   const cpu1 = cpuSeconds(serverPid);
+  const core1 = coreTicks(CLIENT_CORE);
   const secs = (performance.now() - t0) / 1000;
   const results = await Promise.all(
     workers.map(
@@ -225,6 +244,7 @@ async function runLoad(port: number, s: Scenario, serverPid: number): Promise<Re
     mbps: (count * payload.length * 2) / secs / 1e6,
     p99: lat[Math.floor(lat.length * 0.99)] ?? Number.NaN,
     rss: 0,
+    clientBusy: (core1[0] - core0[0]) / Math.max(1, core1[1] - core0[1]),
   };
 }
 
@@ -263,7 +283,7 @@ for (const s of scenarios) {
     );
   }
   console.log(
-    `${s.name}: strata ${Math.round(m('strata', 'msgs'))} msg/s ${m('strata', 'cpuUs').toFixed(1)} µs CPU/msg; ws ${Math.round(m('ws', 'msgs'))} msg/s ${m('ws', 'cpuUs').toFixed(1)} µs CPU/msg`,
+    `${s.name}: strata ${Math.round(m('strata', 'msgs'))} msg/s ${m('strata', 'cpuUs').toFixed(1)} µs CPU/msg, client core ${(m('strata', 'clientBusy') * 100).toFixed(0)}% busy; ws ${Math.round(m('ws', 'msgs'))} msg/s ${m('ws', 'cpuUs').toFixed(1)} µs CPU/msg, client core ${(m('ws', 'clientBusy') * 100).toFixed(0)}% busy`,
   );
 }
 console.log(
