@@ -1,5 +1,5 @@
 import { pipeline, Readable, type Transform } from 'node:stream';
-import { constants, createBrotliCompress, createDeflate, createGzip } from 'node:zlib';
+import { nodeZlib } from './_builtins';
 import type { RequestLike } from './_headers';
 import type { ResponseWriter, StreamSource } from './writer';
 
@@ -157,6 +157,7 @@ export function markEncoded(res: ResponseWriter, enc: Encoding): void {
  * @internal not exported from the package entry.
  */
 export function createEncoder(enc: Encoding, size: number, options: CompressionOptions): Transform {
+  const { constants, createBrotliCompress, createDeflate, createGzip } = nodeZlib();
   if (enc === 'br')
     return createBrotliCompress({
       params: {

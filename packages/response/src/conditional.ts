@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from './_builtins';
 import type { RequestLike } from './_headers';
 import type { ResponseWriter } from './writer';
 
@@ -25,7 +25,7 @@ export interface EntityTag {
  */
 export function etagFor(body: string | Uint8Array, weak = false): string {
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-  const hash = createHash('sha1').update(bytes).digest('base64url');
+  const hash = nodeCrypto().createHash('sha1').update(bytes).digest('base64url');
   const tag = `"${bytes.byteLength.toString(16)}-${hash}"`;
   return weak ? `W/${tag}` : tag;
 }

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { nodeCrypto } from './_builtins';
 import { isToken } from './_validate';
 import { ResponseError, ResponseErrorCode } from './errors';
 import type { ResponseWriter } from './writer';
@@ -172,7 +172,7 @@ function secretList(secrets: CookieSecrets): ReadonlyArray<string | Uint8Array> 
 }
 
 function mac(value: string, secret: string | Uint8Array): Buffer {
-  return createHmac('sha256', secret).update(value).digest();
+  return nodeCrypto().createHmac('sha256', secret).update(value).digest();
 }
 
 /**
@@ -195,6 +195,7 @@ export function unsignCookie(signed: string, secrets: CookieSecrets): string | f
   const value = signed.slice(0, dot);
   const given = Buffer.from(signed.slice(dot + 1), 'base64url');
   if (given.length !== 32) return false;
+  const { timingSafeEqual } = nodeCrypto();
   let ok = false;
   for (const secret of secretList(secrets)) if (timingSafeEqual(given, mac(value, secret))) ok = true; // no early exit
   return ok ? value : false;

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from './_builtins';
 import type { RequestLike } from './_headers';
 import { parseETag, parseHttpDate, strongMatch, type Validators } from './conditional';
 import type { ResponseWriter } from './writer';
@@ -151,7 +151,7 @@ export function planMultipart(
   size: number,
   contentType: string | undefined,
 ): MultipartPlan {
-  const boundary = `strata-${randomBytes(12).toString('hex')}`;
+  const boundary = `strata-${nodeCrypto().randomBytes(12).toString('hex')}`;
   const heads: string[] = [];
   let length = 0;
   for (let i = 0; i < ranges.length; i++) {

@@ -1,7 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
-import { open, realpath } from 'node:fs/promises';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream';
+import { nodeFsPromises } from './_builtins';
 import type { RequestLike } from './_headers';
 import { MIME } from './_mime';
 import { addVary, type CompressionOptions, createEncoder, markEncoded, planEncoding } from './compress';
@@ -152,6 +152,7 @@ export function serveStatic(root: string, options: StaticOptions = {}): StaticHa
   async function openChecked(
     path: string,
   ): Promise<{ fh: FileHandle; dir: false } | { fh: null; dir: true } | null> {
+    const { open, realpath } = nodeFsPromises();
     let real: string;
     try {
       real = await realpath(path);
