@@ -220,9 +220,13 @@ export class ConnRegistry {
   first: ConnState | null = null;
   size = 0;
 
+  /** Whether `s` is in the list: it has a predecessor, or it is the first. */
+  has(s: ConnState): boolean {
+    return s.regPrev !== null || this.first === s;
+  }
+
   add(s: ConnState): void {
-    if (s.regIn) return;
-    s.regIn = true;
+    if (this.has(s)) return;
     const first = this.first;
     if (first !== null) first.regPrev = s;
     s.regNext = first;
@@ -232,8 +236,7 @@ export class ConnRegistry {
   }
 
   delete(s: ConnState): void {
-    if (!s.regIn) return;
-    s.regIn = false;
+    if (!this.has(s)) return;
     const prev = s.regPrev;
     const next = s.regNext;
     if (prev !== null) prev.regNext = next;
@@ -372,8 +375,7 @@ export class ConnState {
   readonly conn: Connection;
   readonly config: EngineConfig;
   readonly registry: ConnRegistry;
-  /** Membership of {@link ConnRegistry}. */
-  regIn = false;
+  /** Neighbours in the server's {@link ConnRegistry} (both null and not its first: not a member). */
   regPrev: ConnState | null = null;
   regNext: ConnState | null = null;
   readonly parser: RequestParser;

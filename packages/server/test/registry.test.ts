@@ -64,3 +64,27 @@ describe('open connections (sweep and shutdown list)', () => {
     expect(s.server.stats()).toMatchObject({ connections: 0, totalConnections: 41, responses: 41 });
   });
 });
+
+describe('ConnRegistry membership', () => {
+  it('add and delete are idempotent, from any position', async () => {
+    const { ConnRegistry } = await import('../src/_connection');
+    type Member = Parameters<InstanceType<typeof ConnRegistry>['add']>[0];
+    const reg = new ConnRegistry();
+    const m = Array.from({ length: 4 }, () => ({ regPrev: null, regNext: null }) as unknown as Member);
+    for (const s of m) reg.add(s);
+    reg.add(m[2]!); // already in: no change
+    expect(reg.size).toBe(4);
+    expect(reg.toArray()).toEqual([m[3], m[2], m[1], m[0]]);
+    reg.delete(m[1]!);
+    reg.delete(m[1]!); // already out: no change
+    reg.delete(m[3]!); // the first
+    expect(reg.size).toBe(2);
+    expect(reg.toArray()).toEqual([m[2], m[0]]);
+    expect(reg.has(m[1]!) || reg.has(m[3]!)).toBe(false);
+    reg.add(m[1]!); // back in after leaving
+    expect(reg.toArray()).toEqual([m[1], m[2], m[0]]);
+    for (const s of m) reg.delete(s);
+    expect(reg.size).toBe(0);
+    expect(reg.first).toBe(null);
+  });
+});
