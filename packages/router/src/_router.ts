@@ -600,7 +600,7 @@ export class Router<T> {
       if (sn !== undefined) route = this.terminal(sn, mi);
     }
     if (route === null) {
-      if (this.stale) this.refreshMatcher();
+      // (the generated walks are fresh: `find` refreshed them before calling this)
       const rm = this.resultMatcher;
       if (rm !== null && !pct) {
         // generated walk that answers the 200 result itself (params sliced, nothing to decode)
