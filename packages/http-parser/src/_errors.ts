@@ -56,7 +56,7 @@ export const ErrorCode = {
 /** One of the stable `HPE_*` codes. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** The HTTP status a server should send for each error code (the single error → status table). */
+/** The HTTP status a server should send for each error code (the single error -> status table). */
 export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   HPE_INVALID_METHOD: 400,
   HPE_METHOD_TOO_LONG: 501,

@@ -604,7 +604,7 @@ export class RequestParser {
               break;
             }
             if (buf[i] !== 0x3a) {
-              // ':' — RFC 9112 section 5.1: no whitespace between field name and colon.
+              // ':' - RFC 9112 section 5.1: no whitespace between field name and colon.
               return this.fail(ErrorCode.HPE_INVALID_HEADER_TOKEN, i, 'Invalid header name character');
             }
             f[k + 1] = i + rb;
@@ -664,7 +664,7 @@ export class RequestParser {
           while (i < lim && tToken[buf[i]!] === 1) i++;
           if (i >= lim) break;
           if (buf[i] !== 0x3a) {
-            // ':' — RFC 9112 section 5.1: no whitespace between field name and colon.
+            // ':' - RFC 9112 section 5.1: no whitespace between field name and colon.
             return this.fail(ErrorCode.HPE_INVALID_HEADER_TOKEN, i, 'Invalid header name character');
           }
           this.fields[this.nfields * 4 + 1] = this.rel(i, hstart);

@@ -111,10 +111,10 @@ export type ConditionResult = 200 | 304 | 412;
 
 /**
  * Evaluates the preconditions of RFC 9110 section 13.2.2, in its order:
- * 1. If-Match → 412 unless a current strong ETag matches (`*` matches any current representation);
- * 2. else If-Unmodified-Since → 412 when modified after the date;
- * 3. If-None-Match → 304 for GET/HEAD (412 otherwise) when an ETag matches weakly (or `*`);
- * 4. else, for GET/HEAD, If-Modified-Since → 304 when not modified since the date.
+ * 1. If-Match -> 412 unless a current strong ETag matches (`*` matches any current representation);
+ * 2. else If-Unmodified-Since -> 412 when modified after the date;
+ * 3. If-None-Match -> 304 for GET/HEAD (412 otherwise) when an ETag matches weakly (or `*`);
+ * 4. else, for GET/HEAD, If-Modified-Since -> 304 when not modified since the date.
  * Invalid dates are ignored, as the RFC requires. `exists: false` (no current representation) makes
  * `If-Match: *` fail and `If-None-Match: *` pass.
  *

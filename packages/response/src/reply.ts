@@ -77,7 +77,7 @@ export function sendProblem(res: ResponseWriter, problem: Problem): void {
 /** Error body formats. */
 export type ErrorFormat = 'text' | 'html' | 'problem';
 
-/** Picks an error format from an `Accept` header: problem+json or JSON → problem, HTML → html, else text. */
+/** Picks an error format from an `Accept` header: problem+json or JSON -> problem, HTML -> html, else text. */
 export function errorFormatFor(accept: string | undefined): ErrorFormat {
   if (!accept) return 'text';
   const a = accept.toLowerCase();

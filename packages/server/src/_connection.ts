@@ -1,6 +1,6 @@
 /**
  * The connection engine: the one place where sockets and HTTP meet (uWS `HttpContext.h`, hyper
- * `conn.rs` + `dispatch.rs`). Bytes in → parser → handler → response bytes out, kept alive and
+ * `conn.rs` + `dispatch.rs`). Bytes in -> parser -> handler -> response bytes out, kept alive and
  * pipelined, with limits, timeouts and one flush per batch.
  *
  * Per connection there is one {@link ConnState} (parser, response queue, cork buffer, deadlines) and

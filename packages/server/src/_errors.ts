@@ -32,7 +32,7 @@ export const ServerErrorCode = {
 /** One of the {@link ServerErrorCode} values. */
 export type ServerErrorCodeValue = (typeof ServerErrorCode)[keyof typeof ServerErrorCode];
 
-/** HTTP status for each server error code (the single error → status table). */
+/** HTTP status for each server error code (the single error -> status table). */
 export const STATUS_BY_CODE: Readonly<Record<ServerErrorCodeValue, number>> = {
   ERR_HEADERS_TIMEOUT: 408,
   ERR_REQUEST_TIMEOUT: 408,

@@ -35,7 +35,7 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = {
   maxHeaderBytes: 16 * 1024,
   // 8 KiB: the common proxy limit (nginx large_client_header_buffers, CDNs); longer URLs break there anyway.
   maxRequestLineBytes: 8 * 1024,
-  // 100: node:http's maxHeadersCount; real browsers send 10–30.
+  // 100: node:http's maxHeadersCount; real browsers send 10-30.
   maxHeaders: 100,
   // 1 MiB: nginx client_max_body_size and fastify bodyLimit; raise it per server for uploads.
   maxBodyBytes: 1024 * 1024,
@@ -78,7 +78,7 @@ export function resolveTimeouts(input: Partial<ServerTimeouts> | undefined): Ser
   return out;
 }
 
-/** Interval of the sweep that checks all deadlines: a quarter of the shortest timeout, 10 ms – 1 s. */
+/** Interval of the sweep that checks all deadlines: a quarter of the shortest timeout, 10 ms to 1 s. */
 export function sweepInterval(t: ServerTimeouts): number {
   let min = Number.POSITIVE_INFINITY;
   if (t.headers > 0) min = Math.min(min, t.headers);

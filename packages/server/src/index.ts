@@ -1,6 +1,6 @@
 /**
  * @strata/server: the HTTP/1.1 connection engine. Composes `@strata/transport` (sockets),
- * `@strata/http-parser` (request bytes → heads and bodies) and `@strata/response` (response bytes),
+ * `@strata/http-parser` (request bytes -> heads and bodies) and `@strata/response` (response bytes),
  * and takes any handler (a router is one).
  *
  * @example
