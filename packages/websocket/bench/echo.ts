@@ -4,7 +4,7 @@
  * messages in flight per connection; server @strata/websocket vs ws, each in its own process pinned
  * to core 0 (taskset), the same load client (WORKERS processes, `load-worker.ts`) pinned to core 1.
  * Env: ROUNDS (default 3), SECONDS (default 4), CONNS (100), WORKERS (2), PIPELINE (16),
- * SCENARIOS (e.g. `1,3`), SERVER_NODE_FLAGS (e.g. `--cpu-prof`), BENCH_GC=1 (GC summary per server),
+ * SCENARIOS (e.g. `1,3`), CLIENT_READ (`static`, the default, or `stream`), SERVER_NODE_FLAGS (e.g. `--cpu-prof`), BENCH_GC=1 (GC summary per server),
  * SERVER_STDOUT=1 (forward server stdout, e.g. for `--trace-gc`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -22,6 +22,8 @@ const WORKERS = Number(process.env.WORKERS ?? 2);
 const PIPELINE = Number(process.env.PIPELINE ?? 16);
 const SERVER_CORE = process.env.SERVER_CORE ?? '0';
 const CLIENT_CORE = process.env.CLIENT_CORE ?? '1';
+/** How the load client reads: 'static' (onread into a reused buffer) or 'stream' ('data' events). */
+const CLIENT_READ = process.env.CLIENT_READ === 'stream' ? 'stream' : 'static';
 const here = dirname(fileURLToPath(import.meta.url));
 
 interface Scenario {
@@ -207,7 +209,7 @@ async function runLoad(port: number, s: Scenario, serverPid: number): Promise<Re
         child.once('exit', (c) => reject(new Error(`load worker exited ${c}`)));
       }),
     );
-    child.send({ port, conns, inflight: s.inflight, frame, deflate: s.deflate });
+    child.send({ port, conns, inflight: s.inflight, frame, deflate: s.deflate, read: CLIENT_READ });
   }
   await Promise.all(ready);
   await new Promise((r) => setTimeout(r, 1000)); // warm-up
@@ -260,7 +262,7 @@ try {
 
 const rows: string[] = [];
 console.log(
-  `echo benchmark: ${CONNS} connections over ${WORKERS} client processes (core ${CLIENT_CORE}), server on core ${SERVER_CORE}, ${SECONDS}s per run, ${ROUNDS} rounds (median), Node ${process.version}`,
+  `echo benchmark: ${CONNS} connections over ${WORKERS} client processes (core ${CLIENT_CORE}, ${CLIENT_READ} reads), server on core ${SERVER_CORE}, ${SECONDS}s per run, ${ROUNDS} rounds (median), Node ${process.version}`,
 );
 for (const s of scenarios) {
   const per: Record<string, Result[]> = { strata: [], ws: [] };

@@ -6,6 +6,11 @@
  * Per connection it keeps `inflight` messages outstanding: it writes `inflight` frames at once after
  * the handshake and, for every read, one write holding as many new frames as echoes just completed.
  * It parses only frame headers and skips payload bytes.
+ *
+ * Reads go into one preallocated buffer per connection (`net.connect`'s `onread`), so the client
+ * allocates nothing per read and skips the stream machinery: on this 2-core box the client has one
+ * core, and every microsecond it spends is a message per second neither server can show.
+ * `CLIENT_READ=stream` restores plain `'data'` events (a fresh Buffer per read).
  */
 import { connect, type Socket } from 'node:net';
 
@@ -16,7 +21,12 @@ interface WorkerConfig {
   /** one complete masked client frame */
   frame: string;
   deflate: boolean;
+  /** 'static': onread into a reused buffer (default); 'stream': 'data' events */
+  read: 'static' | 'stream';
 }
+
+/** Size of each connection's reused read buffer (the most one read returns). */
+const READ_BUFFER = 256 * 1024;
 
 const LAT_SAMPLES = 20000;
 
@@ -36,9 +46,6 @@ function run(cfg: WorkerConfig): void {
   let ready = 0;
 
   for (let c = 0; c < cfg.conns; c++) {
-    const sock = connect({ host: '127.0.0.1', port: cfg.port });
-    sock.setNoDelay(true);
-    sockets.push(sock);
     let handshaken = false;
     let head = Buffer.alloc(0);
     const hdr = Buffer.alloc(10);
@@ -72,19 +79,11 @@ function run(cfg: WorkerConfig): void {
       }
       done++;
     };
-    sock.on('error', (err) => {
-      process.stderr.write(`load worker socket error: ${err.message}\n`);
-      process.exit(1);
-    });
-    sock.on('connect', () =>
-      sock.write(
-        `GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${offer}\r\n`,
-      ),
-    );
-    sock.on('data', (chunk: Buffer) => {
+    const onChunk = (input: Buffer): void => {
+      let chunk = input;
       let p = 0;
       if (!handshaken) {
-        head = Buffer.concat([head, chunk]);
+        head = Buffer.concat([head, chunk]); // copies: `input` may be the reused read buffer
         const e = head.indexOf('\r\n\r\n');
         if (e < 0) return;
         handshaken = true;
@@ -113,7 +112,34 @@ function run(cfg: WorkerConfig): void {
         else skip = len;
       }
       if (done > 0) sendN(done);
+    };
+    const readBuf = cfg.read === 'static' ? Buffer.allocUnsafe(READ_BUFFER) : null;
+    const sock =
+      readBuf === null
+        ? connect({ host: '127.0.0.1', port: cfg.port })
+        : connect({
+            host: '127.0.0.1',
+            port: cfg.port,
+            onread: {
+              buffer: readBuf,
+              callback: (nread: number, buf: Uint8Array): boolean => {
+                onChunk((buf as Buffer).subarray(0, nread));
+                return true;
+              },
+            },
+          });
+    if (readBuf === null) sock.on('data', onChunk);
+    sock.setNoDelay(true);
+    sockets.push(sock);
+    sock.on('error', (err) => {
+      process.stderr.write(`load worker socket error: ${err.message}\n`);
+      process.exit(1);
     });
+    sock.on('connect', () =>
+      sock.write(
+        `GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${offer}\r\n`,
+      ),
+    );
   }
 
   process.on('message', (m: { type: string }) => {
