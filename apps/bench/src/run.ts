@@ -77,6 +77,8 @@ interface RunResult {
   rssMB: number;
   cpuUsPerReq: number;
   errors: number;
+  /** share of the machine's CPU time the hypervisor gave to someone else during the run, in % */
+  stealPct: number;
 }
 
 function arg(name: string, def: string): string {
@@ -147,6 +149,23 @@ function procStat(pid: number): { cpuTicks: number; hwmKB: number } {
   }
 }
 
+/**
+ * Steal and total jiffies of the whole machine (first line of /proc/stat). Steal is time a vCPU
+ * wanted to run but the hypervisor ran another guest: the one kind of noise on this shared box that
+ * the node:http sandwich cannot cancel, because it can hit one run and spare its neighbours.
+ */
+function machineStat(): { steal: number; total: number } {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal guest guest_nice (guest is inside user)
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { steal: f[7] ?? 0, total };
+  } catch {
+    return { steal: 0, total: 0 };
+  }
+}
+
 function wrk(port: number, scenario: Scenario, seconds: number): Promise<string> {
   const [path, ...extra] = scenario.args;
   const cmd = pin(1, [
@@ -196,12 +215,22 @@ async function runOne(spec: ServerSpec, scenario: Scenario): Promise<RunResult> 
   try {
     if (warmup > 0) await wrk(port, scenario, warmup);
     const before = procStat(child.pid!);
+    const m0 = machineStat();
     const out = await wrk(port, scenario, duration);
+    const m1 = machineStat();
     const after = procStat(child.pid!);
+    const stealPct = m1.total > m0.total ? (100 * (m1.steal - m0.steal)) / (m1.total - m0.total) : 0;
     const r = parseWrk(out);
     const ticks = after.cpuTicks - before.cpuTicks;
     const cpuUsPerReq = r.requests > 0 ? (ticks * 10_000) / r.requests : 0; // 100 ticks/s
-    return { rps: r.rps, p99ms: r.p99ms, rssMB: after.hwmKB / 1024, cpuUsPerReq, errors: r.errors };
+    return {
+      rps: r.rps,
+      p99ms: r.p99ms,
+      rssMB: after.hwmKB / 1024,
+      cpuUsPerReq,
+      errors: r.errors,
+      stealPct,
+    };
   } finally {
     child.kill('SIGKILL');
     await new Promise((r) =>
@@ -264,7 +293,7 @@ async function main(): Promise<void> {
         row.runs.push(r);
         row.ratios.push(r.rps / ((prev.rps + next.rps) / 2));
         console.log(
-          `  ${scenario.name} r${round + 1} ${s.name.padEnd(8)} ${r.rps.toFixed(0).padStart(8)} req/s  p99 ${r.p99ms.toFixed(2)} ms  ${(r.rps / ((prev.rps + next.rps) / 2)).toFixed(2)}x node:http${r.errors ? `  errors ${r.errors}` : ''}`,
+          `  ${scenario.name} r${round + 1} ${s.name.padEnd(8)} ${r.rps.toFixed(0).padStart(8)} req/s  p99 ${r.p99ms.toFixed(2)} ms  ${(r.rps / ((prev.rps + next.rps) / 2)).toFixed(2)}x node:http  steal ${r.stealPct.toFixed(1)}%${r.errors ? `  errors ${r.errors}` : ''}`,
         );
         prev = next;
       }
@@ -273,8 +302,10 @@ async function main(): Promise<void> {
     rows.push(baseRow, ...byServer.values());
   }
   const table = render(rows);
-  console.log(`\n${table}`);
-  if (writeReadme) updateReadme(table);
+  const steal = rows.flatMap((r) => r.runs.map((x) => x.stealPct));
+  const stealLine = `Hypervisor steal during the measured runs: median ${fmt(median(steal), 1)}%, max ${fmt(Math.max(...steal), 1)}% (CPU time the host gave to other guests; under 1% on a quiet host).`;
+  console.log(`\n${table}\n\n${stealLine}`);
+  if (writeReadme) updateReadme(table, stealLine);
 }
 
 function fmt(n: number, digits = 0): string {
@@ -329,11 +360,11 @@ function render(rows: Row[]): string {
   return lines.join('\n');
 }
 
-function updateReadme(table: string): void {
+function updateReadme(table: string, stealLine: string): void {
   const file = join(ROOT, 'README.md');
   const start = '<!-- bench:start -->';
   const end = '<!-- bench:end -->';
-  const stamp = `Measured ${new Date().toISOString().slice(0, 16)}Z, node ${process.version}, wrk -t1 -c64, ${duration}s runs, ${rounds} rounds. "vs raw node:net" = sandwich ratio / raw's sandwich ratio.`;
+  const stamp = `Measured ${new Date().toISOString().slice(0, 16)}Z, node ${process.version}, wrk -t1 -c64, ${duration}s runs, ${rounds} rounds. "vs raw node:net" = sandwich ratio / raw's sandwich ratio. ${stealLine}`;
   const block = `${start}\n${stamp}\n\n${table}\n${end}`;
   let text = existsSync(file) ? readFileSync(file, 'utf8') : '# @strata/bench\n';
   const a = text.indexOf(start);
