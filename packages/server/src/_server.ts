@@ -51,8 +51,26 @@ export interface ServerOptions {
   onError?(error: unknown, req: ServerRequest | null): void;
   /** Access log: called once per finished response. */
   onResponse?(info: ResponseInfo): void;
-  /** TLS options for every `listen()` (may also be given to `listen`). */
+  /**
+   * TLS options for every `listen()` (`node:tls` server options; `listen({ tls })` overrides them).
+   * Unless they set `ALPNProtocols` or `ALPNCallback`, the server advertises `http/1.1` over ALPN
+   * (as `node:https` does): it adds `ALPNProtocols: ['http/1.1']` to a copy, never to your object.
+   * Your own `ALPNProtocols` or `ALPNCallback` is used as given: leave `http/1.1` out of it and a
+   * client that offers only `http/1.1` fails the handshake (`no_application_protocol`).
+   */
   tls?: ListenOptions['tls'];
+}
+
+/** The ALPN protocol this server speaks over TLS (WebSocket upgrades included: they are HTTP/1.1). */
+const ALPN_HTTP11 = 'http/1.1';
+
+/**
+ * `tls` as handed to the transport: `ALPNProtocols: ['http/1.1']` added to a copy unless the user set
+ * `ALPNProtocols` or `ALPNCallback` (Node refuses the two together). The user's object is not touched.
+ */
+function withAlpnDefault(tls: NonNullable<ListenOptions['tls']>): NonNullable<ListenOptions['tls']> {
+  if (tls.ALPNProtocols != null || tls.ALPNCallback != null) return tls;
+  return { ...tls, ALPNProtocols: [ALPN_HTTP11] };
 }
 
 /** Counters of a server. */
@@ -75,7 +93,11 @@ export interface ServerStats {
 
 /** A server returned by {@link createServer}. */
 export interface Server {
-  /** Bind and start accepting (TCP host/port, Unix `path`, TLS). Resolves with the bound address. */
+  /**
+   * Bind and start accepting (TCP host/port, Unix `path`, TLS). Resolves with the bound address.
+   * `tls` here replaces the server's `tls`; either way `http/1.1` is advertised over ALPN unless the
+   * options set `ALPNProtocols` or `ALPNCallback` (see {@link ServerOptions.tls}).
+   */
   listen(options?: ListenOptions): Promise<ReturnType<Listener['address']>>;
   /**
    * Graceful close: stop accepting, close idle keep-alive connections, let in-flight requests finish
@@ -198,6 +220,9 @@ export function createServer(options: ServerOptions): Server {
         throw new ServerError(ServerErrorCode.INVALID_STATE, 'server is already listening');
       const opts: ListenOptions = { ...listenOptions };
       if (opts.tls === undefined && options.tls !== undefined) opts.tls = options.tls;
+      // Over TLS the server speaks HTTP/1.1: say so in ALPN, as node:https does (curl, openssl and
+      // strict clients otherwise see no protocol agreed).
+      if (opts.tls) opts.tls = withAlpnDefault(opts.tls);
       // The client address is read when a handler (or the access log) first asks for it.
       if (opts.lazyRemoteAddress === undefined) opts.lazyRemoteAddress = true;
       listener = await listen(opts, handlers);
