@@ -1,0 +1,269 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  describe as describeTools,
+  findMissing,
+  isExecutable,
+  lookup,
+  packagesOf,
+  plan,
+  tools,
+} from '../system-tools.mjs';
+
+// No test here ever runs the real apt-get: every CLI run looks tools and apt-get up in a temp
+// directory only (STRATA_TOOLS_PATH), where apt-get, if present, is a fake that logs its arguments.
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const script = join(repoRoot, 'scripts/system-tools.mjs');
+
+let dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  dirs = [];
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-tools-'));
+  dirs.push(dir);
+  return dir;
+}
+
+function fakeExecutable(file: string, body = 'exit 0\n'): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `#!/bin/sh\n${body}`);
+  chmodSync(file, 0o755);
+}
+
+/** A fake apt-get: logs `$DEBIAN_FRONTEND $*` to `log`; on `install`, runs `onInstall` (sh). */
+function fakeAptGet(bin: string, log: string, onInstall = ':', status = 0): void {
+  fakeExecutable(
+    join(bin, 'apt-get'),
+    `echo "$DEBIAN_FRONTEND $*" >> '${log}'\nif [ "$1" = install ]; then\n${onInstall}\nfi\nexit ${status}\n`,
+  );
+}
+
+function runScript(env: Record<string, string>) {
+  const run = spawnSync(process.execPath, [script], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 15_000,
+  });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+describe('findMissing, packagesOf, plan', () => {
+  const list = tools('/opt/chromium');
+  const names = (xs: { name: string }[]) => xs.map((t) => t.name);
+
+  it('lists the five tools, chromium at a fixed path, taskset from util-linux', () => {
+    expect(list.map((t) => [t.name, t.pkg, t.path])).toEqual([
+      ['curl', 'curl', undefined],
+      ['openssl', 'openssl', undefined],
+      ['wrk', 'wrk', undefined],
+      ['chromium', 'chromium', '/opt/chromium'],
+      ['taskset', 'util-linux', undefined],
+    ]);
+    expect(tools()[3]?.path).toBe('/usr/bin/chromium');
+  });
+
+  it('finds the missing tools in order', () => {
+    expect(names(findMissing(list, () => true))).toEqual([]);
+    expect(names(findMissing(list, (t) => t.name !== 'wrk' && t.name !== 'chromium'))).toEqual([
+      'wrk',
+      'chromium',
+    ]);
+    expect(names(findMissing(list, () => false))).toEqual(['curl', 'openssl', 'wrk', 'chromium', 'taskset']);
+  });
+
+  it('maps tools to Debian packages without duplicates', () => {
+    expect(packagesOf(list)).toEqual(['curl', 'openssl', 'wrk', 'chromium', 'util-linux']);
+    expect(packagesOf([list[4]!, list[4]!])).toEqual(['util-linux']);
+  });
+
+  it('plans nothing when nothing is missing, whoever runs it', () => {
+    expect(plan([], { root: false, aptGet: undefined })).toEqual({ kind: 'ok' });
+    expect(plan([], { root: true, aptGet: '/usr/bin/apt-get' })).toEqual({ kind: 'ok' });
+  });
+
+  it('plans apt-get update then a quiet non-interactive install as root with apt', () => {
+    const missing = findMissing(list, (t) => t.name === 'curl');
+    expect(plan(missing, { root: true, aptGet: '/usr/bin/apt-get' })).toEqual({
+      kind: 'install',
+      packages: ['openssl', 'wrk', 'chromium', 'util-linux'],
+      commands: [
+        ['/usr/bin/apt-get', 'update', '-qq'],
+        ['/usr/bin/apt-get', 'install', '-y', '-qq', 'openssl', 'wrk', 'chromium', 'util-linux'],
+      ],
+    });
+  });
+
+  it('names the exact sudo command when not root, even with apt-get present', () => {
+    const missing = findMissing(list, (t) => t.name !== 'wrk' && t.name !== 'chromium');
+    expect(plan(missing, { root: false, aptGet: '/usr/bin/apt-get' })).toEqual({
+      kind: 'manual',
+      packages: ['wrk', 'chromium'],
+      command: 'sudo apt-get update && sudo apt-get install -y wrk chromium',
+    });
+  });
+
+  it('names the command without sudo as root when apt-get is not there', () => {
+    const missing = findMissing(list, (t) => t.name !== 'taskset');
+    expect(plan(missing, { root: true, aptGet: undefined })).toEqual({
+      kind: 'manual',
+      packages: ['util-linux'],
+      command: 'apt-get update && apt-get install -y util-linux',
+    });
+  });
+
+  it('describes present and missing tools on one line', () => {
+    expect(describeTools(list, [])).toBe('system tools present: curl openssl wrk chromium taskset');
+    expect(
+      describeTools(
+        list,
+        findMissing(list, (t) => t.name === 'curl'),
+      ),
+    ).toBe('system tools present: curl; missing: openssl wrk chromium taskset');
+    expect(describeTools(list, list)).toBe(
+      'system tools present: (none); missing: curl openssl wrk chromium taskset',
+    );
+  });
+});
+
+describe('lookup', () => {
+  it('walks PATH for an executable regular file, skipping others', () => {
+    const a = tempDir();
+    const b = tempDir();
+    writeFileSync(join(a, 'wrk'), 'not executable');
+    mkdirSync(join(a, 'curl'));
+    fakeExecutable(join(b, 'wrk'));
+    fakeExecutable(join(b, 'curl'));
+    expect(isExecutable(join(a, 'wrk'))).toBe(false);
+    expect(isExecutable(join(a, 'curl'))).toBe(false);
+    expect(lookup('wrk', [a, '', b].join(':'))).toBe(join(b, 'wrk'));
+    expect(lookup('curl', [a, b].join(':'))).toBe(join(b, 'curl'));
+    expect(lookup('openssl', [a, b].join(':'))).toBeUndefined();
+    expect(lookup('wrk', '')).toBeUndefined();
+  });
+});
+
+describe('the CLI (node scripts/system-tools.mjs)', () => {
+  it('not root: reports every missing tool, prints the exact apt-get command, installs nothing', () => {
+    const bin = tempDir();
+    const log = join(bin, 'apt.log');
+    fakeAptGet(bin, log);
+    const r = runScript({
+      STRATA_TOOLS_PATH: bin,
+      STRATA_CHROMIUM: join(bin, 'no-such-chromium'),
+      STRATA_TOOLS_ROOT: '0',
+    });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('system tools present: (none); missing: curl openssl wrk chromium taskset');
+    for (const name of ['curl', 'openssl', 'wrk', 'chromium', 'taskset (package util-linux)']) {
+      expect(r.stderr).toContain(name);
+    }
+    expect(r.stderr).toContain(
+      'sudo apt-get update && sudo apt-get install -y curl openssl wrk chromium util-linux',
+    );
+    expect(existsSync(log)).toBe(false);
+  });
+
+  it('not root, some tools present: names only the missing ones', () => {
+    const bin = tempDir();
+    for (const name of ['curl', 'openssl', 'taskset']) fakeExecutable(join(bin, name));
+    const r = runScript({
+      STRATA_TOOLS_PATH: bin,
+      STRATA_CHROMIUM: join(bin, 'no-such-chromium'),
+      STRATA_TOOLS_ROOT: '0',
+    });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('system tools present: curl openssl taskset; missing: wrk chromium');
+    expect(r.stderr).toContain('missing wrk (package wrk), chromium (package chromium)');
+    expect(r.stderr).toContain('\n  sudo apt-get update && sudo apt-get install -y wrk chromium\n');
+    expect(r.stderr).not.toContain('curl');
+  });
+
+  it('root without apt-get: stops and prints the command, without sudo', () => {
+    const bin = tempDir();
+    for (const name of ['curl', 'openssl', 'wrk', 'taskset']) fakeExecutable(join(bin, name));
+    const r = runScript({
+      STRATA_TOOLS_PATH: bin,
+      STRATA_CHROMIUM: join(bin, 'no-such-chromium'),
+      STRATA_TOOLS_ROOT: '1',
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('apt-get was not found');
+    expect(r.stderr).toContain('\n  apt-get update && apt-get install -y chromium\n');
+  });
+
+  it('exits 0 when every tool is present, whoever runs it', () => {
+    const bin = tempDir();
+    const log = join(bin, 'apt.log');
+    fakeAptGet(bin, log);
+    for (const name of ['curl', 'openssl', 'wrk', 'taskset']) fakeExecutable(join(bin, name));
+    fakeExecutable(join(bin, 'browser/chromium'));
+    for (const root of ['0', '1']) {
+      const r = runScript({
+        STRATA_TOOLS_PATH: bin,
+        STRATA_CHROMIUM: join(bin, 'browser/chromium'),
+        STRATA_TOOLS_ROOT: root,
+      });
+      expect(r.status).toBe(0);
+      expect(r.stdout.trim()).toBe('system tools present: curl openssl wrk chromium taskset');
+      expect(r.stderr).toBe('');
+    }
+    expect(existsSync(log)).toBe(false);
+  });
+
+  it('root with apt-get: updates, installs the missing packages non-interactively, re-checks', () => {
+    const bin = tempDir();
+    const log = join(bin, 'apt.log');
+    const chromium = join(bin, 'browser/chromium');
+    for (const name of ['curl', 'openssl', 'taskset']) fakeExecutable(join(bin, name));
+    mkdirSync(dirname(chromium));
+    const make = (file: string) => `printf '#!/bin/sh\\n' > '${file}'; chmod +x '${file}'`;
+    fakeAptGet(bin, log, `${make(join(bin, 'wrk'))}\n${make(chromium)}`);
+    const r = runScript({ STRATA_TOOLS_PATH: bin, STRATA_CHROMIUM: chromium, STRATA_TOOLS_ROOT: '1' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('missing: wrk chromium');
+    expect(r.stdout).toContain('installing with apt-get: wrk chromium');
+    expect(r.stdout).toMatch(/installed wrk chromium in \d+ s/);
+    expect(readFileSync(log, 'utf8')).toBe(
+      'noninteractive update -qq\nnoninteractive install -y -qq wrk chromium\n',
+    );
+  });
+
+  it('root with apt-get: fails when a tool is still missing after the install', () => {
+    const bin = tempDir();
+    const log = join(bin, 'apt.log');
+    for (const name of ['curl', 'openssl', 'taskset']) fakeExecutable(join(bin, name));
+    fakeExecutable(join(bin, 'chromium'));
+    fakeAptGet(bin, log);
+    const r = runScript({
+      STRATA_TOOLS_PATH: bin,
+      STRATA_CHROMIUM: join(bin, 'chromium'),
+      STRATA_TOOLS_ROOT: '1',
+    });
+    expect(r.status).toBe(1);
+    expect(readFileSync(log, 'utf8')).toBe('noninteractive update -qq\nnoninteractive install -y -qq wrk\n');
+    expect(r.stderr).toContain('still missing after apt-get install: wrk');
+  });
+
+  it('root with apt-get: fails, naming the command, when apt-get fails', () => {
+    const bin = tempDir();
+    const log = join(bin, 'apt.log');
+    for (const name of ['curl', 'openssl', 'wrk', 'taskset']) fakeExecutable(join(bin, name));
+    fakeAptGet(bin, log, ':', 100);
+    const r = runScript({
+      STRATA_TOOLS_PATH: bin,
+      STRATA_CHROMIUM: join(bin, 'no-such-chromium'),
+      STRATA_TOOLS_ROOT: '1',
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`'${join(bin, 'apt-get')} update -qq' failed (exit 100)`);
+  });
+});
