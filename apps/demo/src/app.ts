@@ -13,11 +13,12 @@ import { createRouter, type FindResult } from '@strata/router';
 import type { ServerRequest } from '@strata/server';
 import type { Connection } from '@strata/transport';
 import { type WebSocket, WebSocketServer } from '@strata/websocket';
-import type { DemoMode } from './args';
+import type { DemoMode, InspectorMode } from './args';
 import { ComputeError, type ComputePool } from './compute-pool';
 import { InspectorLog } from './inspector';
 import type { LiveFeed, Meter } from './live';
 import { dashboardPage, escapeHtml, type InspectEntry, indexPage, inspectPage, livePage } from './pages';
+import { Recording } from './recording';
 import { WireTap } from './wire-tap';
 
 /** What a route does with a request; `params` are the router's, already percent-decoded. */
@@ -34,6 +35,8 @@ export interface DemoAppOptions {
   /** Worker processes in the cluster (0: single process). */
   workers: number;
   tls: boolean;
+  /** When the wire inspector records (`--inspector`); default `watch`. */
+  inspector?: InspectorMode;
   meter: Meter;
   feed: LiveFeed;
   pool: ComputePool;
@@ -43,14 +46,25 @@ export interface DemoAppOptions {
 
 /** The pieces the CLI hands to `createServer`, plus the app's own shutdown. */
 export interface DemoApp {
-  handler(req: ServerRequest, res: ResponseWriter): Promise<void>;
+  handler(req: ServerRequest, res: ResponseWriter): void | Promise<void>;
   onUpgrade(req: ServerRequest, conn: Connection, head: Uint8Array): void;
   /** Closes every WebSocket with 1001 (going away), so a drain is not held up by them. */
   closeWebSockets(): Promise<void>;
   readonly inspector: InspectorLog;
+  /** Whether the inspector records now; the CLI starts and stops the wire observer on its changes. */
+  readonly recording: Recording;
   /** Feed it the bytes of every plain-TCP connection (see `observeServerSockets`); null in echo mode. */
   readonly wire: WireTap | null;
 }
+
+/** Least time between two "the log changed" notices to an open inspector page. */
+const NOTIFY_MS = 250;
+/** Why an entry has no bytes: the connection is TLS. */
+const UNOBSERVED_TLS = 'not observable: TLS connections carry ciphertext at this level';
+/** Why an entry has no bytes: the connection was open before recording started. */
+const UNOBSERVED_EARLIER =
+  'not observed: this connection was already open when the inspector started recording, and the ' +
+  'tap reads a connection from its first byte or not at all (a new connection, e.g. curl, shows its bytes)';
 
 /** Largest `/download/:size` (1 GiB): bounded so a typo cannot ask for a petabyte. */
 export const MAX_DOWNLOAD = 1024 * 1024 * 1024;
@@ -143,6 +157,7 @@ async function* streamChunks(chunks: number, size: number): AsyncGenerator<strin
 export function createDemoApp(options: DemoAppOptions): DemoApp {
   const { meter, feed, pool } = options;
   const inspector = new InspectorLog(20);
+  const recording = new Recording(options.mode === 'serve' ? (options.inspector ?? 'watch') : 'off');
   // Requests the parser refused never reach the handler: the tap reports them here.
   const wire =
     options.mode === 'serve'
@@ -153,6 +168,7 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
               remote,
               received: msg.received,
               receivedBytes: msg.size,
+              unobserved: null,
               parserEvents: msg.events,
               framing: msg.framing === '' ? 'none: the head was refused' : msg.framing,
               route: null,
@@ -172,13 +188,28 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     sendHtml(res, indexPage({ mode: options.mode, workers: options.workers, tls: options.tls }));
   });
   router.add('GET', '/live', (_req, res) => sendHtml(res, livePage()));
-  router.add('GET', '/inspect', (_req, res) =>
-    sendHtml(res, inspectPage(inspector.entries(), inspector.capacity, process.pid)),
-  );
+  const recordingState = () => ({
+    mode: recording.mode,
+    on: recording.on,
+    watchers: recording.watching,
+    tls: options.tls,
+    workers: options.workers,
+  });
+  router.add('GET', '/inspect', (req, res) => {
+    recording.pageServed(); // record the page's own WebSocket and whatever the reader does next
+    // A connection that is not tapped never will be: close it, so the browser's next request comes
+    // on a new connection, observed from its first byte.
+    if (wire !== null && !options.tls && !wire.has(req.remoteAddress, req.remotePort))
+      res.header('Connection', 'close');
+    sendHtml(res, inspectPage(inspector.entries(), inspector.capacity, process.pid, recordingState()));
+  });
   router.add('GET', '/inspect.json', (_req, res) => {
-    res
-      .header('Cache-Control', 'no-store')
-      .json({ pid: process.pid, capacity: inspector.capacity, entries: inspector.entries() });
+    res.header('Cache-Control', 'no-store').json({
+      pid: process.pid,
+      capacity: inspector.capacity,
+      recording: recordingState(),
+      entries: inspector.entries(),
+    });
   });
   router.add('GET', '/dashboard', (_req, res) => {
     sendHtml(
@@ -288,6 +319,7 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
   };
   router.add('GET', '/ws', upgradeRequired);
   router.add('GET', '/live/ws', upgradeRequired);
+  router.add('GET', '/inspect/ws', upgradeRequired);
 
   const chat = new WebSocketServer({ perMessageDeflate: true, maxPayload: 64 * 1024 });
   let guests = 0;
@@ -317,6 +349,24 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
   const unsubscribe = feed.subscribe((snapshot) => {
     if (live.subscribers('live') > 0) live.publish('live', JSON.stringify(snapshot));
   });
+
+  // `/inspect/ws`: an open inspector page. While one is connected the inspector records (in
+  // `watch` mode), and each page hears when the log changed, at most every NOTIFY_MS.
+  const watchers = new WebSocketServer({ perMessageDeflate: false, maxPayload: 1024 });
+  watchers.on('connection', (ws: WebSocket) => {
+    ws.subscribe('inspect');
+    recording.watcherOpened();
+    ws.send(JSON.stringify({ type: 'recording', ...recordingState() }));
+    ws.on('close', () => recording.watcherClosed());
+  });
+  let notifyTimer: NodeJS.Timeout | null = null;
+  inspector.onChange = () => {
+    if (notifyTimer !== null || watchers.subscribers('inspect') === 0) return;
+    notifyTimer = setTimeout(() => {
+      notifyTimer = null;
+      watchers.publish('inspect', JSON.stringify({ type: 'changed', ...recordingState() }));
+    }, NOTIFY_MS);
+  };
 
   // ---- dispatch ---------------------------------------------------------------------------------
   function answerMiss(
@@ -352,18 +402,28 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     }
   }
 
-  async function handler(req: ServerRequest, res: ResponseWriter): Promise<void> {
+  /** Every request: straight to the route unless the inspector records. */
+  function handler(req: ServerRequest, res: ResponseWriter): void | Promise<void> {
     meter.requests++;
-    if (options.mode === 'echo') {
-      await echo(req, res);
-      return;
-    }
+    if (options.mode === 'echo') return echo(req, res);
+    if (recording.on) return recorded(req, res);
+    const found = router.find(req.method, req.url);
+    if (found.status === 200) return found.value(req, res, found.params);
+    answerMiss(req, res, found);
+  }
+
+  /** A request while the inspector records: each layer's view goes into the log. */
+  async function recorded(req: ServerRequest, res: ResponseWriter): Promise<void> {
     // Claim this request's wire record first, whether or not it is shown, to keep the order.
     const wireMsg = wire?.take(req.remoteAddress, req.remotePort) ?? null;
     const found = router.find(req.method, req.url);
     let entry: InspectEntry | null = null;
     if (!req.path.startsWith('/inspect')) {
-      entry = inspector.open(describeRequest(req), wireMsg, res);
+      entry = inspector.open(
+        describeRequest(req, options.tls ? UNOBSERVED_TLS : UNOBSERVED_EARLIER),
+        wireMsg,
+        res,
+      );
       entry.route =
         found.status === 200
           ? { pattern: found.pattern, status: 200, params: { ...found.params } }
@@ -393,10 +453,11 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
 
   function onUpgrade(req: ServerRequest, conn: Connection, head: Uint8Array): void {
     meter.requests++;
-    wire?.take(req.remoteAddress, req.remotePort);
+    if (recording.on) wire?.take(req.remoteAddress, req.remotePort);
     const path = req.path;
     if (options.mode === 'serve' && path === '/ws') chat.handleUpgrade(req, conn, head);
     else if (options.mode === 'serve' && path === '/live/ws') live.handleUpgrade(req, conn, head);
+    else if (options.mode === 'serve' && path === '/inspect/ws') watchers.handleUpgrade(req, conn, head);
     else conn.end(cannedResponse(404));
   }
 
@@ -404,10 +465,17 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     handler,
     onUpgrade,
     inspector,
+    recording,
     wire,
     async closeWebSockets() {
       unsubscribe();
-      await Promise.all([chat.close({ deadline: 2000 }), live.close({ deadline: 2000 })]);
+      recording.close();
+      if (notifyTimer !== null) clearTimeout(notifyTimer);
+      await Promise.all([
+        chat.close({ deadline: 2000 }),
+        live.close({ deadline: 2000 }),
+        watchers.close({ deadline: 2000 }),
+      ]);
     },
   };
 }
@@ -416,7 +484,7 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
  * What the inspector can say about a request from the head alone, for connections whose bytes are
  * not observed (TLS); replaced by the wire record when there is one.
  */
-function describeRequest(req: ServerRequest): Omit<InspectEntry, 'id'> {
+function describeRequest(req: ServerRequest, unobserved: string): Omit<InspectEntry, 'id'> {
   const chunked = (req.header('transfer-encoding') ?? '').toLowerCase().includes('chunked');
   const framing = chunked
     ? 'chunked (Transfer-Encoding)'
@@ -428,6 +496,7 @@ function describeRequest(req: ServerRequest): Omit<InspectEntry, 'id'> {
     remote: `${req.remoteAddress}:${req.remotePort}`,
     received: null,
     receivedBytes: null,
+    unobserved,
     parserEvents: [
       `head ${req.method} ${req.url} HTTP/${req.httpVersion} (${req.rawHeaders.length / 2} fields)`,
     ],

@@ -6,6 +6,12 @@
 /** What the demo answers: the tutorial's routes (`serve`) or every request echoed (`echo`). */
 export type DemoMode = 'serve' | 'echo';
 
+/**
+ * When the wire inspector records (`--inspector`): `watch` while an `/inspect` page is open (the
+ * default; otherwise the demo serves at the engine's speed), `on` always, `off` never.
+ */
+export type InspectorMode = 'watch' | 'on' | 'off';
+
 /** Everything the command line can set, with the defaults applied. */
 export interface DemoOptions {
   mode: DemoMode;
@@ -20,6 +26,8 @@ export interface DemoOptions {
   staticDir: string | null;
   /** One access-log line per request on stdout. */
   log: boolean;
+  /** When the wire inspector records. */
+  inspector: InspectorMode;
   help: boolean;
 }
 
@@ -42,11 +50,20 @@ export const DEFAULTS: Readonly<DemoOptions> = Object.freeze({
   tlsKey: null,
   staticDir: null,
   log: false,
+  inspector: 'watch',
   help: false,
 });
 
 /** Flags that take a value, mapped to the option they set. */
-const VALUE_FLAGS = ['--port', '--host', '--workers', '--tls-cert', '--tls-key', '--static'] as const;
+const VALUE_FLAGS = [
+  '--port',
+  '--host',
+  '--workers',
+  '--tls-cert',
+  '--tls-key',
+  '--static',
+  '--inspector',
+] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
 
 function isValueFlag(name: string): name is ValueFlag {
@@ -125,6 +142,12 @@ export function parseArgs(argv: readonly string[]): DemoOptions {
       case '--static':
         options.staticDir = value;
         break;
+      case '--inspector':
+        if (value !== 'watch' && value !== 'on' && value !== 'off') {
+          throw new ArgsError('ERR_FLAG_VALUE', `--inspector expects watch, on or off, got '${value}'`);
+        }
+        options.inspector = value;
+        break;
     }
   }
   if ((options.tlsCert === null) !== (options.tlsKey === null)) {
@@ -151,6 +174,8 @@ flags:
   --tls-key FILE     PEM private key for --tls-cert
   --static DIR       folder served under /static/ (default: the bundled public/ folder)
   --log              print one access-log line per request
+  --inspector WHEN   when the wire inspector (/inspect) records: watch (default: only while an
+                     /inspect page is open, so the server runs at full speed otherwise), on, off
   --help, -h         print this help and exit
 
 When ready it prints one line: listening on http://HOST:PORT (https:// with TLS).

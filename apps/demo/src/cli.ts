@@ -23,7 +23,7 @@ import {
   SAMPLE_MS,
   type WorkerSample,
 } from './live';
-import { observeServerSockets } from './wire-tap';
+import { ServerSocketObserver } from './wire-tap';
 
 /** How long in-flight requests get to finish after SIGTERM before their connections are cut. */
 const DRAIN_DEADLINE_MS = 10_000;
@@ -111,6 +111,7 @@ async function startServer(options: DemoOptions, slot: number, reusePort: boolea
     staticDir: options.staticDir ?? bundledStatic(),
     workers: options.workers,
     tls: tls !== undefined,
+    inspector: options.inspector,
     meter,
     feed,
     pool,
@@ -135,10 +136,19 @@ async function startServer(options: DemoOptions, slot: number, reusePort: boolea
   });
   server = srv;
 
-  // The wire inspector mirrors the bytes of plain-TCP connections (TLS bytes are ciphertext there).
+  // The wire inspector mirrors the bytes of plain-TCP connections (TLS bytes are ciphertext there),
+  // only while it records: with `--inspector watch` (the default) while an /inspect page is open.
   let port = -1;
-  const stopObserving =
-    app.wire !== null && tls === undefined ? observeServerSockets(app.wire, () => port) : () => {};
+  const observer =
+    app.wire !== null && tls === undefined ? new ServerSocketObserver(app.wire, () => port) : null;
+  if (observer !== null) {
+    app.recording.onChange = (on) => (on ? observer.start() : observer.stop());
+    if (app.recording.on) observer.start();
+  }
+  const stopObserving = (): void => {
+    app.recording.onChange = null;
+    observer?.stop();
+  };
   let address: ListenerAddress;
   try {
     address = await srv.listen({ host: options.host, port: options.port, reusePort });

@@ -15,6 +15,8 @@ export interface HeadSource {
 export class InspectorLog {
   private readonly ring: { entry: InspectEntry; wire: WireMessage | null; res: HeadSource | null }[] = [];
   private nextId = 1;
+  /** Called whenever an entry is opened or finished (the demo tells open inspector pages). */
+  onChange: (() => void) | null = null;
   constructor(readonly capacity = 20) {}
 
   /**
@@ -31,6 +33,7 @@ export class InspectorLog {
     const entry: InspectEntry = { id: this.nextId++, ...init };
     this.ring.unshift({ entry, wire, res });
     if (this.ring.length > this.capacity) this.ring.pop();
+    this.onChange?.();
     return entry;
   }
 
@@ -40,6 +43,7 @@ export class InspectorLog {
       if (item.entry === entry) {
         if (item.res !== null) entry.responseHead = item.res.head;
         item.res = null;
+        this.onChange?.();
         return;
       }
   }
@@ -55,6 +59,7 @@ export class InspectorLog {
       if (wire !== null) {
         entry.received = wire.received;
         entry.receivedBytes = wire.size;
+        entry.unobserved = null;
         entry.parserEvents = wire.events;
         entry.framing = wire.framing;
       }

@@ -234,6 +234,8 @@ export interface InspectEntry {
   received: string | null;
   /** Bytes of this request on the wire (may exceed what `received` keeps). */
   receivedBytes: number | null;
+  /** Why `received` is null (a TLS connection, or one opened before recording started); else null. */
+  unobserved: string | null;
   /** What the parser reported, in order. */
   parserEvents: string[];
   /** The body framing the parser chose: Content-Length, chunked, or none. */
@@ -296,8 +298,92 @@ function routeSection(e: InspectEntry): string {
   return `<p class="route">${pattern} → ${e.route.status}${params}</p>`;
 }
 
+/** What `/inspect` says about recording (`/inspect.json` has it as `recording`). */
+export interface RecordingState {
+  /** `--inspector`: `watch` (default), `on` or `off`. */
+  mode: 'watch' | 'on' | 'off';
+  /** Whether requests are recorded right now. */
+  on: boolean;
+  /** Inspector pages connected now (`/inspect/ws`). */
+  watchers: number;
+  tls: boolean;
+  workers: number;
+}
+
+/** Why the inspector records or not, and what that costs, in one paragraph. */
+export function recordingText(state: RecordingState, pid: number): string {
+  const parts: string[] = [];
+  if (state.mode === 'on') parts.push('Started with --inspector on: every request is recorded.');
+  else if (state.mode === 'off')
+    parts.push('Started with --inspector off: nothing is recorded. Restart with --inspector watch or on.');
+  else
+    parts.push(
+      'Recording while an inspector page is open (--inspector watch, the default). Recording costs a ' +
+        'second parse of every byte, so with no inspector page open the server does not tap ' +
+        'connections at all and serves at full speed. Start with --inspector on to record always.',
+    );
+  if (state.mode !== 'off' && !state.tls)
+    parts.push(
+      'A connection is tapped from its first byte: one that was already open when recording ' +
+        'started shows the head only; a new one (another client, curl) shows its bytes.',
+    );
+  if (state.tls)
+    parts.push('Over TLS the bytes are ciphertext at the transport: entries show the head only.');
+  if (state.workers > 0)
+    parts.push(`Each of the ${state.workers} workers records on its own; this is pid ${pid}.`);
+  return parts.join(' ');
+}
+
+/**
+ * `/inspect` in the browser: holds `/inspect/ws` open (which keeps recording on) and redraws the
+ * list when the server says the log changed, keeping the entries the reader opened open.
+ */
+const INSPECT_SCRIPT = `
+(() => {
+  const state = document.getElementById('recording-state');
+  let busy = false, again = false;
+  async function refresh() {
+    if (busy) { again = true; return; }
+    busy = true;
+    try {
+      const html = await (await fetch('/inspect', { cache: 'no-store' })).text();
+      const fresh = new DOMParser().parseFromString(html, 'text/html').getElementById('entries');
+      const list = document.getElementById('entries');
+      if (fresh && list) {
+        const known = new Map();
+        for (const d of list.querySelectorAll('details.entry')) known.set(d.dataset.id, d.open);
+        for (const d of fresh.querySelectorAll('details.entry'))
+          if (known.has(d.dataset.id)) d.open = known.get(d.dataset.id);
+        list.replaceChildren(...fresh.childNodes);
+      }
+    } finally {
+      busy = false;
+      if (again) { again = false; refresh(); }
+    }
+  }
+  function show(msg) {
+    state.textContent = msg.on ? 'recording' + (msg.watchers > 1 ? ' (' + msg.watchers + ' pages open)' : '') : 'not recording';
+  }
+  function connect() {
+    const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/inspect/ws');
+    ws.onmessage = (e) => {
+      const msg = JSON.parse(e.data);
+      show(msg);
+      if (msg.type === 'changed') refresh();
+    };
+    ws.onclose = () => { state.textContent = 'disconnected, reconnecting'; setTimeout(connect, 1000); };
+  }
+  connect();
+})();
+`;
+
 /** `/inspect`: the last requests, each layer's view of it. */
-export function inspectPage(entries: readonly InspectEntry[], capacity: number, pid: number): string {
+export function inspectPage(
+  entries: readonly InspectEntry[],
+  capacity: number,
+  pid: number,
+  recording: RecordingState,
+): string {
   const rows = entries
     .map((e, i) => {
       const status = e.response?.status ?? (e.route === null ? 'refused' : '…');
@@ -309,7 +395,7 @@ export function inspectPage(entries: readonly InspectEntry[], capacity: number, 
 <span class="muted">${escapeHtml(e.time)} · from ${escapeHtml(e.remote)}${size}${timing}</span></summary>
 <div class="layers">
 <div><h3>1. transport: bytes received</h3>
-${e.received === null ? '<p class="muted">not observable: TLS connections carry ciphertext at this level</p>' : `<pre class="wire-in">${showWire(e.received)}</pre>`}</div>
+${e.received === null ? `<p class="muted unobserved">${escapeHtml(e.unobserved ?? 'not observed')}</p>` : `<pre class="wire-in">${showWire(e.received)}</pre>`}</div>
 <div><h3>2. http-parser: events and framing</h3>
 <p>${e.parserEvents.map((ev) => `<span class="tag">${escapeHtml(ev)}</span>`).join('')}</p>
 <p>framing: <b class="framing">${escapeHtml(e.framing)}</b></p></div>
@@ -327,7 +413,12 @@ ${responseSection(e)}</div>
 <p class="muted">The last ${capacity} requests served by this process (pid ${pid}), newest first, as each
 layer saw them (click one to open it). Requests for the inspector itself are not recorded. <a href="/inspect">Refresh</a> ·
 <a href="/inspect.json">JSON</a></p>
-${entries.length === 0 ? '<p id="empty">No requests yet: open <a href="/hello">/hello</a> and come back.</p>' : rows}`,
+<div class="card" id="recording"><b id="recording-state">${recording.on ? 'recording' : 'not recording'}</b>
+<span class="muted">${escapeHtml(recordingText(recording, pid))}</span></div>
+<div id="entries">
+${entries.length === 0 ? `<p id="empty">No requests yet: open <a href="/hello" target="_blank">/hello</a> (in another tab: this page updates itself) or send one with curl.</p>` : rows}
+</div>`,
+    INSPECT_SCRIPT,
   );
 }
 

@@ -4,9 +4,11 @@
  * server runs, same defaults), pausing at the end of every message so each request gets exactly its
  * own bytes, the parser's events in order and its framing decision.
  *
- * The bytes come from `observeServerSockets` (Node's `net.server.socket` diagnostics channel: the
+ * The bytes come from a `ServerSocketObserver` (Node's `net.server.socket` diagnostics channel: the
  * demo adds a second `data` listener to each accepted TCP socket; it never reads, pauses or writes
  * in the transport's place). Requests are matched to their connection by remote address and port.
+ * The observer runs only while the inspector records (see `recording.ts`): a second parse of every
+ * byte is not free, and the demo must serve at the engine's speed when nobody is looking.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
@@ -172,6 +174,11 @@ export class WireTap {
     if (this.taps.get(key) === tap) this.taps.delete(key);
   }
 
+  /** Whether the connection from this peer is observed. */
+  has(remoteAddress: string, remotePort: number): boolean {
+    return this.taps.has(`${remoteAddress}|${remotePort}`);
+  }
+
   /** The next unclaimed message of the connection from this peer, or null when not observed. */
   take(remoteAddress: string, remotePort: number): WireMessage | null {
     return this.taps.get(`${remoteAddress}|${remotePort}`)?.take() ?? null;
@@ -182,24 +189,85 @@ export class WireTap {
   }
 }
 
+/** One observed socket: what {@link ServerSocketObserver.stop} removes again. */
+interface Observed {
+  socket: Socket;
+  conn: ConnectionTap;
+  address: string;
+  port: number;
+  onData: (chunk: Buffer) => void;
+  onClose: () => void;
+}
+
 /**
- * Feeds `tap` with the bytes of every TCP connection accepted on `localPort` in this process.
- * Returns the function that stops observing. TLS connections are not observed (their bytes are
- * ciphertext at this level).
+ * Feeds a {@link WireTap} with the bytes of every TCP connection accepted on one local port of this
+ * process, between {@link start} and {@link stop}. While stopped it costs nothing: it is not
+ * subscribed to the `net.server.socket` channel (so Node publishes nothing) and no socket carries
+ * its listener. A connection is observed from its first byte or not at all (the mirror parser
+ * cannot join a stream in the middle), so connections accepted before `start` stay unobserved.
+ * TLS connections are never observed (their bytes are ciphertext at this level).
  */
-export function observeServerSockets(tap: WireTap, localPort: () => number): () => void {
-  const onSocket = (message: unknown): void => {
+export class ServerSocketObserver {
+  private readonly observed = new Set<Observed>();
+  private started = false;
+  private readonly onSocket = (message: unknown): void => {
     const socket = (message as { socket: Socket }).socket;
-    if (socket.localPort !== localPort()) return;
+    if (socket.localPort !== this.localPort()) return;
     const address = socket.remoteAddress;
     const port = socket.remotePort;
     if (address === undefined || port === undefined) return;
-    const conn = tap.attach(address, port);
+    const conn = this.tap.attach(address, port);
+    const record: Observed = {
+      socket,
+      conn,
+      address,
+      port,
+      onData: (chunk) => conn.feed(chunk),
+      onClose: () => this.forget(record),
+    };
+    this.observed.add(record);
     // First in line: the tap must have parsed a chunk before the transport hands it to the server,
     // which calls the handler (and so `take`) synchronously for a complete head.
-    socket.prependListener('data', (chunk: Buffer) => conn.feed(chunk));
-    socket.once('close', () => tap.detach(address, port, conn));
+    socket.prependListener('data', record.onData);
+    socket.once('close', record.onClose);
   };
-  subscribe('net.server.socket', onSocket);
-  return () => unsubscribe('net.server.socket', onSocket);
+
+  constructor(
+    private readonly tap: WireTap,
+    private readonly localPort: () => number,
+  ) {}
+
+  /** True between {@link start} and {@link stop}. */
+  get active(): boolean {
+    return this.started;
+  }
+
+  /** Connections observed now. */
+  get size(): number {
+    return this.observed.size;
+  }
+
+  /** Observes every connection accepted from now on. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    subscribe('net.server.socket', this.onSocket);
+  }
+
+  /** Stops observing: unsubscribes and takes the listener off every observed socket. */
+  stop(): void {
+    if (!this.started) return;
+    this.started = false;
+    unsubscribe('net.server.socket', this.onSocket);
+    for (const record of this.observed) {
+      record.socket.removeListener('data', record.onData);
+      record.socket.removeListener('close', record.onClose);
+      this.forget(record);
+    }
+  }
+
+  private forget(record: Observed): void {
+    this.observed.delete(record);
+    this.tap.detach(record.address, record.port, record.conn);
+  }
 }

@@ -22,6 +22,7 @@ describe('parseArgs', () => {
         '--static',
         '/srv/www',
         '--log',
+        '--inspector=on',
       ]),
     ).toEqual({
       mode: 'echo',
@@ -32,8 +33,11 @@ describe('parseArgs', () => {
       tlsKey: 'k.pem',
       staticDir: '/srv/www',
       log: true,
+      inspector: 'on',
       help: false,
     });
+    expect(parseArgs([]).inspector).toBe('watch');
+    expect(parseArgs(['--inspector', 'off']).inspector).toBe('off');
     expect(parseArgs(['--help']).help).toBe(true);
     expect(parseArgs(['-h']).help).toBe(true);
   });
@@ -49,6 +53,8 @@ describe('parseArgs', () => {
     [['--workers', '0'], 'ERR_FLAG_VALUE', /between 1 and 256/],
     [['--host='], 'ERR_FLAG_VALUE', /--host needs a value/],
     [['--log=yes'], 'ERR_FLAG_VALUE', /takes no value/],
+    [['--inspector', 'always'], 'ERR_FLAG_VALUE', /--inspector expects watch, on or off/],
+    [['--inspector'], 'ERR_FLAG_VALUE', /--inspector needs a value/],
     [['proxy'], 'ERR_MODE', /unknown mode 'proxy'/],
     [['serve', 'echo'], 'ERR_ARGUMENT', /unexpected argument 'echo'/],
     [['--tls-cert', 'c.pem'], 'ERR_TLS_PAIR', /together/],
@@ -80,6 +86,7 @@ describe('parseArgs', () => {
       '--tls-key',
       '--static',
       '--log',
+      '--inspector',
       '--help',
     ]) {
       expect(HELP).toContain(word);

@@ -1,6 +1,6 @@
 /**
  * A real browser (Debian's chromium through playwright-core) opens /live and waits for the chart
- * to draw live data from the WebSocket feed, then opens /inspect after a request. Screenshots go
+ * to draw live data from the WebSocket feed, then opens /inspect and makes a request in another tab. Screenshots go
  * to apps/demo/test-output/.
  */
 import { existsSync } from 'node:fs';
@@ -17,7 +17,7 @@ let page: Page; // one page for both tests: opening a page costs seconds on a bu
 const external: string[] = [];
 beforeAll(async () => {
   if (!existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
+    throw new Error(`${CHROMIUM} is missing: run 'node scripts/system-tools.mjs' (pnpm test does)`);
   demo = await startDemo(['--port', '0']);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -30,7 +30,9 @@ beforeAll(async () => {
       '--no-first-run',
     ],
   });
-  page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+  // One context, as one browser window: its tabs share the connection pool.
+  const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  page = await context.newPage();
   // Every request the page makes must go to the demo itself: no CDN, no external network.
   page.on('request', (r) => {
     if (!r.url().startsWith(demo.url) && !r.url().startsWith(demo.url.replace('http', 'ws')))
@@ -75,10 +77,16 @@ describe('in a browser', () => {
     expect(external).toEqual([]);
   });
 
-  it('/inspect shows a request the browser just made', async () => {
-    await page.goto(`${demo.url}/user/grace`);
-    expect(await page.textContent('body')).toContain('grace');
+  it('/inspect records while it is open and shows a request made in another tab, live', async () => {
     await page.goto(`${demo.url}/inspect`);
+    // The page's WebSocket holds recording on; the state line says so.
+    await page.locator('#recording-state', { hasText: /^recording/ }).waitFor();
+    expect(await page.textContent('#recording')).toContain('while an inspector page is open');
+    const other = await page.context().newPage();
+    await other.goto(`${demo.url}/user/grace`);
+    expect(await other.textContent('body')).toContain('grace');
+    await other.close();
+    // No reload: the page redraws itself when the server says the log changed.
     const entry = page.locator('details.entry', { hasText: 'GET /user/grace HTTP/1.1' }).first();
     await entry.waitFor();
     expect(await entry.locator('.route').textContent()).toContain('/user/:name');

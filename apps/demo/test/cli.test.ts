@@ -101,7 +101,7 @@ describe('strata-demo CLI', () => {
   });
 
   it('SIGTERM drains: the in-flight request completes, then exit code 0', async () => {
-    const demo = await start(['--port', '0']);
+    const demo = await start(['--port', '0', '--inspector', 'on']);
     // A request that takes a while on the compute pool is in flight when the signal arrives.
     const inflight = fetch(`${demo.url}/compute?n=3000000`).then(async (r) => ({
       status: r.status,

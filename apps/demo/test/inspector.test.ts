@@ -7,6 +7,7 @@ const init = (): Omit<InspectEntry, 'id'> => ({
   remote: '127.0.0.1:5000',
   received: null,
   receivedBytes: null,
+  unobserved: null,
   parserEvents: [],
   framing: 'no body',
   route: { pattern: '/stream', status: 200, params: {} },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, type InspectEntry, inspectPage } from '../src/pages';
+import { escapeHtml, type InspectEntry, inspectPage, type RecordingState, recordingText } from '../src/pages';
 
 const entry = (received: string): InspectEntry => ({
   id: 1,
@@ -7,6 +7,7 @@ const entry = (received: string): InspectEntry => ({
   remote: '127.0.0.1:5000',
   received,
   receivedBytes: received.length,
+  unobserved: null,
   parserEvents: ['head GET /<x> HTTP/1.1 (1 fields, keep-alive yes)', 'message complete'],
   framing: 'no body',
   route: { pattern: null, status: 404, params: {} },
@@ -14,6 +15,8 @@ const entry = (received: string): InspectEntry => ({
   responseHead:
     'HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 9\r\n\r\n',
 });
+
+const ON: RecordingState = { mode: 'on', on: true, watchers: 0, tls: false, workers: 0 };
 
 describe('pages', () => {
   it('escapes HTML in text and attributes', () => {
@@ -27,6 +30,7 @@ describe('pages', () => {
       [entry('GET /<script>alert(1)</script> HTTP/1.1\r\nX: a\x00b\nc\r\r\n\r\n')],
       20,
       1,
+      ON,
     );
     expect(html).not.toContain('<script>alert(1)');
     expect(html).toContain(
@@ -41,14 +45,19 @@ describe('pages', () => {
 
   it('says when a request was refused before routing, and when bytes are not observable', () => {
     const refused = { ...entry('BAD\r\n'), route: null };
-    const tls = { ...entry(''), received: null, receivedBytes: null };
-    const html = inspectPage([refused, tls], 20, 1);
+    const tls = {
+      ...entry(''),
+      received: null,
+      receivedBytes: null,
+      unobserved: 'not observable: TLS connections carry ciphertext at this level',
+    };
+    const html = inspectPage([refused, tls], 20, 1, ON);
     expect(html).toContain('the parser refused the request');
     expect(html).toContain('TLS connections carry ciphertext');
   });
 
   it('shows the response head as written, line ends visible; says why when there is none', () => {
-    const html = inspectPage([entry('GET / HTTP/1.1\r\n\r\n')], 20, 1);
+    const html = inspectPage([entry('GET / HTTP/1.1\r\n\r\n')], 20, 1, ON);
     expect(html).toContain(
       '<pre class="wire-out">HTTP/1.1 404 Not Found<span class="crlf">\\r\\n</span>\nContent-Type: text/plain; charset=utf-8',
     );
@@ -56,8 +65,20 @@ describe('pages', () => {
       'Content-Length: 9<span class="crlf">\\r\\n</span>\n<span class="crlf">\\r\\n</span>',
     );
     const pending = { ...entry('GET / HTTP/1.1\r\n\r\n'), response: null, responseHead: null };
-    expect(inspectPage([pending], 20, 1)).toContain('no response yet');
+    expect(inspectPage([pending], 20, 1, ON)).toContain('no response yet');
     const refused = { ...entry('BAD\r\n'), route: null, responseHead: null };
-    expect(inspectPage([refused], 20, 1)).toContain('canned error response');
+    expect(inspectPage([refused], 20, 1, ON)).toContain('canned error response');
+  });
+
+  it('says when and why the inspector records, and what recording costs', () => {
+    const watch: RecordingState = { mode: 'watch', on: false, watchers: 0, tls: false, workers: 0 };
+    expect(recordingText(watch, 7)).toContain('while an inspector page is open');
+    expect(recordingText(watch, 7)).toContain('serves at full speed');
+    expect(recordingText(watch, 7)).toContain('--inspector on');
+    expect(inspectPage([], 20, 7, watch)).toContain('<b id="recording-state">not recording</b>');
+    expect(inspectPage([], 20, 7, { ...watch, on: true })).toContain('<b id="recording-state">recording</b>');
+    expect(recordingText({ ...watch, mode: 'off' }, 7)).toContain('nothing is recorded');
+    expect(recordingText({ ...watch, tls: true }, 7)).toContain('ciphertext');
+    expect(recordingText({ ...watch, workers: 4 }, 7)).toContain('this is pid 7');
   });
 });

@@ -276,6 +276,8 @@ describe('serve mode routes', () => {
   });
 
   it('/inspect.json shows the response head exactly as curl received it', async () => {
+    // Opening the inspector page starts recording (for a grace period; the page's socket holds it).
+    await (await fetch(`${demo.url}/inspect`, { headers: { connection: 'close' } })).text();
     const r = await curl(['-i', `${demo.url}/hello?inspect-head`]);
     const received = r.stdout.toString('latin1');
     const headOnWire = received.slice(0, received.indexOf('\r\n\r\n') + 4);
