@@ -5,8 +5,15 @@
  * against the mean of the node:http runs just before and after it (the "sandwich"), median over
  * rounds, because this machine's speed drifts.
  *
+ * `demo` is the demo app (`strata-demo serve`) started as a user starts it, with every route, the
+ * live meter and the wire inspector in its default `watch` mode; it runs the GET scenarios only
+ * (its `/echo` answers a JSON description of the request, not the body).
+ *
+ * Every Node server runs with `--expose-gc --import servers/_heap.mjs`: after each measured run the
+ * runner asks it (SIGUSR2) for its live heap after two full GCs, the "live heap" column.
+ *
  * Usage: tsx src/run.ts [--duration 5] [--rounds 3] [--warmup 1] [--scenarios keepalive,pipelined,close,post]
- *                       [--servers raw,strata,fastify,hono,bun,uws] [--no-readme]
+ *                       [--servers raw,strata,demo,fastify,hono,bun,uws] [--no-readme]
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,6 +26,8 @@ interface ServerSpec {
   name: string;
   label: string;
   cmd: string[];
+  /** Scenarios this server runs (default: all). */
+  scenarios?: string[];
 }
 
 function bunBinary(): string | null {
@@ -39,16 +48,24 @@ function uwsAvailable(): boolean {
   }
 }
 
-const node = process.execPath;
+/** Node with the heap probe preloaded (see servers/_heap.mjs). */
+const node = [process.execPath, '--expose-gc', '--import', './servers/_heap.mjs'];
+const DEMO_CLI = join(ROOT, '..', 'demo', 'dist', 'cli.js');
 const ALL: ServerSpec[] = [
-  { name: 'raw', label: 'raw node:net (canned)', cmd: [node, 'servers/raw.mjs'] },
-  { name: 'strata', label: 'Strata (router + server)', cmd: [node, 'servers/strata.mjs'] },
-  { name: 'fastify', label: 'fastify 5', cmd: [node, 'servers/fastify.mjs'] },
-  { name: 'hono', label: 'hono + @hono/node-server', cmd: [node, 'servers/hono.mjs'] },
+  { name: 'raw', label: 'raw node:net (canned)', cmd: [...node, 'servers/raw.mjs'] },
+  { name: 'strata', label: 'Strata (router + server)', cmd: [...node, 'servers/strata.mjs'] },
+  {
+    name: 'demo',
+    label: 'strata-demo serve (as shipped)',
+    cmd: [...node, DEMO_CLI, 'serve', '--host', '127.0.0.1', '--port', '0'],
+    scenarios: ['keepalive', 'pipelined', 'close'],
+  },
+  { name: 'fastify', label: 'fastify 5', cmd: [...node, 'servers/fastify.mjs'] },
+  { name: 'hono', label: 'hono + @hono/node-server', cmd: [...node, 'servers/hono.mjs'] },
   { name: 'bun', label: 'Bun.serve', cmd: [bunBinary() ?? 'bun', 'servers/bun.mjs'] },
-  { name: 'uws', label: 'uWebSockets.js', cmd: [node, 'servers/uws.mjs'] },
+  { name: 'uws', label: 'uWebSockets.js', cmd: [...node, 'servers/uws.mjs'] },
 ];
-const BASE: ServerSpec = { name: 'node-http', label: 'node:http', cmd: [node, 'servers/node-http.mjs'] };
+const BASE: ServerSpec = { name: 'node-http', label: 'node:http', cmd: [...node, 'servers/node-http.mjs'] };
 
 interface Scenario {
   name: string;
@@ -75,6 +92,8 @@ interface RunResult {
   rps: number;
   p99ms: number;
   rssMB: number;
+  /** live JS heap after two full GCs once the load stopped, MB (NaN where the server has no probe) */
+  heapMB: number;
   cpuUsPerReq: number;
   errors: number;
   /** share of the machine's CPU time the hypervisor gave to someone else during the run, in % */
@@ -106,7 +125,14 @@ function haveTaskset(): boolean {
 const TASKSET = haveTaskset();
 const pin = (core: number, cmd: string[]) => (TASKSET ? ['taskset', '-c', String(core), ...cmd] : cmd);
 
-async function startServer(spec: ServerSpec): Promise<{ child: ChildProcess; port: number }> {
+interface Started {
+  child: ChildProcess;
+  port: number;
+  /** Asks the heap probe for the live heap after a full GC, in bytes; null without a probe. */
+  heap(): Promise<number | null>;
+}
+
+async function startServer(spec: ServerSpec): Promise<Started> {
   const [bin, ...rest] = pin(0, spec.cmd);
   const child = spawn(bin!, rest, {
     cwd: ROOT,
@@ -117,23 +143,52 @@ async function startServer(spec: ServerSpec): Promise<{ child: ChildProcess; por
   child.stderr!.on('data', (d: Buffer) => {
     err += d.toString();
   });
+  let out = '';
+  let heapWaiter: ((bytes: number) => void) | null = null;
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    const h = /HEAP (\d+)\n/.exec(out);
+    if (h && heapWaiter !== null) {
+      out = out.slice(h.index + h[0].length);
+      const w = heapWaiter;
+      heapWaiter = null;
+      w(Number(h[1]));
+    }
+  });
   const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
     const t = setTimeout(() => reject(new Error(`${spec.name}: no READY within 15 s\n${err}`)), 15_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /READY (\d+)/.exec(out);
+    const onData = (): void => {
+      // The bench servers print READY PORT; the demo prints its `listening on http://HOST:PORT` line.
+      const m = /READY (\d+)/.exec(out) ?? /^listening on https?:\/\/.*:(\d+)$/m.exec(out);
       if (m) {
         clearTimeout(t);
+        child.stdout!.off('data', onData);
+        out = '';
         resolve(Number(m[1]));
       }
-    });
+    };
+    child.stdout!.on('data', onData);
     child.on('exit', (code) => {
       clearTimeout(t);
       reject(new Error(`${spec.name} exited with ${code}\n${err}`));
     });
   });
-  return { child, port };
+  const probed = spec.cmd[0] === process.execPath && spec.cmd.includes('--expose-gc');
+  const heap = (): Promise<number | null> => {
+    if (!probed) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        heapWaiter = null;
+        resolve(null);
+      }, 5000);
+      heapWaiter = (bytes) => {
+        clearTimeout(t);
+        resolve(bytes);
+      };
+      child.kill('SIGUSR2');
+    });
+  };
+  return { child, port, heap };
 }
 
 function procStat(pid: number): { cpuTicks: number; hwmKB: number } {
@@ -211,7 +266,7 @@ function parseWrk(out: string): { rps: number; p99ms: number; requests: number; 
 }
 
 async function runOne(spec: ServerSpec, scenario: Scenario): Promise<RunResult> {
-  const { child, port } = await startServer(spec);
+  const { child, port, heap } = await startServer(spec);
   try {
     if (warmup > 0) await wrk(port, scenario, warmup);
     const before = procStat(child.pid!);
@@ -219,6 +274,7 @@ async function runOne(spec: ServerSpec, scenario: Scenario): Promise<RunResult> 
     const out = await wrk(port, scenario, duration);
     const m1 = machineStat();
     const after = procStat(child.pid!);
+    const live = await heap();
     const stealPct = m1.total > m0.total ? (100 * (m1.steal - m0.steal)) / (m1.total - m0.total) : 0;
     const r = parseWrk(out);
     const ticks = after.cpuTicks - before.cpuTicks;
@@ -227,6 +283,7 @@ async function runOne(spec: ServerSpec, scenario: Scenario): Promise<RunResult> 
       rps: r.rps,
       p99ms: r.p99ms,
       rssMB: after.hwmKB / 1024,
+      heapMB: live === null ? Number.NaN : live / (1024 * 1024),
       cpuUsPerReq,
       errors: r.errors,
       stealPct,
@@ -264,10 +321,11 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   }
-  const servers = ALL.filter((s) => serverNames.includes(s.name)).filter((s) => {
+  const wanted = ALL.filter((s) => serverNames.includes(s.name)).filter((s) => {
     let missing = '';
     if (s.name === 'bun' && bunBinary() === null) missing = 'binary not installed';
     if (s.name === 'uws' && !uwsAvailable()) missing = 'package does not load';
+    if (s.name === 'demo' && !existsSync(DEMO_CLI)) missing = `${DEMO_CLI} not built`;
     if (missing !== '') console.warn(`skip ${s.name}: ${missing}`);
     return missing === '';
   });
@@ -277,6 +335,7 @@ async function main(): Promise<void> {
   );
   const rows: Row[] = [];
   for (const scenario of scenarios) {
+    const servers = wanted.filter((s) => s.scenarios === undefined || s.scenarios.includes(scenario.name));
     const byServer = new Map<string, Row>();
     const baseRow: Row = { scenario, server: BASE, runs: [], ratios: [] };
     for (const s of servers) byServer.set(s.name, { scenario, server: s, runs: [], ratios: [] });
@@ -329,6 +388,7 @@ function render(rows: Row[]): string {
     'vs raw node:net',
     'p99 ms',
     'peak RSS MB',
+    'live heap MB',
     'CPU µs/req',
     'errors',
   ];
@@ -346,6 +406,7 @@ function render(rows: Row[]): string {
       `${fmt(vsRaw, 2)}x`,
       fmt(median(r.runs.map((x) => x.p99ms)), 2),
       fmt(median(r.runs.map((x) => x.rssMB)), 0),
+      fmt(median(r.runs.map((x) => x.heapMB)), 2),
       fmt(median(r.runs.map((x) => x.cpuUsPerReq)), 1),
       String(r.runs.reduce((a, x) => a + x.errors, 0)),
     ]);
