@@ -207,6 +207,42 @@ export function writeHeader(
  * the payload's byte length (UTF-8 length for strings, which are encoded straight into `out`).
  * `out` must have room for `headerSize(len, masked) + len` bytes. Returns the offset after the frame.
  */
+/** Strings up to this many UTF-16 units are measured and copied in JavaScript (see `utf8Length`). */
+const SHORT_STRING = 64;
+
+/**
+ * UTF-8 byte length of `s`, as `Buffer.byteLength(s)` (a lone surrogate counts as the 3 bytes of
+ * U+FFFD). Short strings are counted here: for a chat-sized message the call into C++ costs more
+ * than the loop.
+ */
+export function utf8Length(s: string): number {
+  const n = s.length;
+  if (n > SHORT_STRING) return Buffer.byteLength(s);
+  let bytes = n;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        bytes += 2; // a surrogate pair: 2 units, 4 bytes
+        i++;
+      } else bytes += 2; // lone high surrogate: U+FFFD
+    } else bytes += 2; // 3 bytes: the rest of the BMP, and lone surrogates (U+FFFD)
+  }
+  return bytes;
+}
+
+/** Writes `s` at `at` when it is all ASCII (`len` = its UTF-8 length = `s.length`), else UTF-8 via C++. */
+function writeString(out: Buffer, at: number, s: string, len: number): void {
+  if (len === s.length && len <= SHORT_STRING) {
+    for (let i = 0; i < len; i++) out[at + i] = s.charCodeAt(i); // all < 0x80: one byte each
+    return;
+  }
+  out.write(s, at, len, 'utf8');
+}
+
 export function encodeFrameInto(
   out: Buffer,
   at: number,
@@ -219,7 +255,7 @@ export function encodeFrameInto(
 ): number {
   const hs = writeHeader(out, opcode, fin, rsv1, len, masked, at);
   const start = at + hs;
-  if (typeof payload === 'string') out.write(payload, start, len, 'utf8');
+  if (typeof payload === 'string') writeString(out, start, payload, len);
   else out.set(payload, start);
   if (masked && len > 0) maskCopy(out, start, out, start, len, out.subarray(start - 4, start), 0);
   return start + len;
@@ -236,7 +272,7 @@ export function encodeFrame(
   rsv1: boolean,
   masked: boolean,
 ): Buffer {
-  const len = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  const len = typeof payload === 'string' ? utf8Length(payload) : payload.length;
   const out = Buffer.allocUnsafe(headerSize(len, masked) + len);
   encodeFrameInto(out, 0, opcode, payload, len, fin, rsv1, masked);
   return out;

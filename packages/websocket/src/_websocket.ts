@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { WebSocketConnection } from './_connection';
 import { CloseCode, isValidCloseCode, Opcode, ReadyState, SendStatus, WebSocketError } from './_constants';
 import type { PerMessageDeflate } from './_deflate';
-import { encodeFrame, encodeFrameInto, headerSize, writeHeader } from './_frame';
+import { encodeFrame, encodeFrameInto, headerSize, utf8Length, writeHeader } from './_frame';
 import { Receiver, type ReceiverEvents } from './_receiver';
 
 /** What to do when a peer reads too slowly and `bufferedAmount` passes `maxBufferedAmount`. */
@@ -179,7 +179,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
     const opcode = (options?.binary ?? !isString) ? Opcode.BINARY : Opcode.TEXT;
     const d = this.deflate;
     if (d !== null && d.sendWindowBits !== 0 && options?.compress !== false) {
-      const size = isString ? Buffer.byteLength(payload as string) : (payload as Uint8Array).length;
+      const size = isString ? utf8Length(payload as string) : (payload as Uint8Array).length;
       if (size >= this.threshold) return this.sendCompressed(opcode, payload, size);
     }
     if (batchOwner === this && this.queue.length === 0 && this.batchFrame(opcode, payload)) {
@@ -278,7 +278,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
 
   /** Appends a small frame to the batch (only while this socket owns it); false when too large. */
   private batchFrame(opcode: number, payload: string | Uint8Array): boolean {
-    const len = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+    const len = typeof payload === 'string' ? utf8Length(payload) : payload.length;
     if (len > BATCH_FRAME_MAX) return false;
     const size = headerSize(len, !this.isServer) + len;
     if (this.batchLen + size > BATCH.length) this.flushBatch();

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { WebSocketError } from '../src/_constants';
-import { encodeFrame, maskCopy } from '../src/_frame';
+import { encodeFrame, encodeFrameInto, maskCopy, utf8Length } from '../src/_frame';
 import { Receiver } from '../src/_receiver';
 
 /** Feeds `bytes` to a fresh server-side receiver in the given pieces; returns the event log. */
@@ -157,6 +157,57 @@ describe('frame parser (raw bytes: whole, byte by byte, every split)', () => {
     const f = mask(1, hex('cebae1bdb9cf83cebcceb5f490808065646974'));
     const cut = f.length - 6; // payload up to and including 0x90 is in the first piece
     expect(run(f.subarray(0, cut), [])).toEqual(['error:1007:WS_INVALID_UTF8']);
+  });
+});
+
+describe('string payloads: UTF-8 length and bytes (property)', () => {
+  // Any UTF-16 units, lone surrogates included (they become U+FFFD, 3 bytes, as in Buffer.from).
+  const units = fc
+    .array(
+      fc.oneof(
+        fc.integer({ min: 0, max: 0x7f }),
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.integer({ min: 0xd800, max: 0xdfff }),
+      ),
+      { maxLength: 90 },
+    )
+    .map((a) => String.fromCharCode(...a));
+
+  it('utf8Length equals Buffer.byteLength, short strings and long', () => {
+    fc.assert(
+      fc.property(units, (s) => {
+        expect(utf8Length(s)).toBe(Buffer.byteLength(s));
+      }),
+      { numRuns: 2000 },
+    );
+    for (const s of [
+      '',
+      'a',
+      '\u00e9',
+      '\u20ac',
+      '\ud83d\ude00',
+      '\ud83d',
+      '\ude00',
+      '\ud83da',
+      'x'.repeat(65),
+    ])
+      expect(utf8Length(s)).toBe(Buffer.byteLength(s));
+  });
+
+  it('a string frame carries exactly the UTF-8 bytes of the string, masked or not, at any offset', () => {
+    fc.assert(
+      fc.property(units, fc.boolean(), fc.integer({ min: 0, max: 7 }), (s, masked, at) => {
+        const bytes = Buffer.from(s, 'utf8');
+        const frame = encodeFrame(1, s, true, false, false);
+        expect(frame.subarray(frame.length - bytes.length)).toEqual(bytes);
+        const out = Buffer.alloc(at + 14 + bytes.length);
+        const end = encodeFrameInto(out, at, 1, s, utf8Length(s), true, false, masked);
+        const payload = Buffer.from(out.subarray(end - bytes.length, end));
+        if (masked) maskCopy(payload, 0, payload, 0, payload.length, out.subarray(end - bytes.length - 4), 0);
+        expect(payload).toEqual(bytes);
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
 
