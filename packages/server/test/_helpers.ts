@@ -1,5 +1,7 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { join } from 'node:path';
 import { createServer, type Server, type ServerOptions } from '../src/index';
 
 /** A listening server on 127.0.0.1:0 and its port; `close()` it in afterEach. */
@@ -66,3 +68,35 @@ export function run(cmd: string, args: string[], timeoutMs = 10_000): Promise<{ 
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A self-signed certificate for localhost and 127.0.0.1, made with the openssl CLI at test time and
+ * written to `dir` as `cert.pem` and `key.pem` (curl's `--cacert` reads the file).
+ */
+export function makeCert(dir: string): { cert: string; key: string } {
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    ],
+    { stdio: 'ignore' },
+  );
+  return {
+    cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
+    key: readFileSync(join(dir, 'key.pem'), 'utf8'),
+  };
+}

@@ -1,11 +1,11 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server, type ServerOptions } from '../src/index';
-import { run } from './_helpers';
+import { makeCert, run } from './_helpers';
 
 // ALPN over TLS: the server advertises `http/1.1` unless the user sets ALPNProtocols / ALPNCallback.
 // Checked with the clients the issue names (openssl s_client, curl) and with node:tls.
@@ -21,29 +21,7 @@ let cert = '';
 let key = '';
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'strata-alpn-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    ],
-    { stdio: 'ignore' },
-  );
-  cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
-  key = readFileSync(join(dir, 'key.pem'), 'utf8');
+  ({ cert, key } = makeCert(dir));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
