@@ -1,10 +1,12 @@
 import { CloseCode, isValidCloseCode, Opcode, WebSocketError } from './_constants';
 import { maskCopy } from './_frame';
-import { utf8Validate } from './_utf8';
+import { utf8Step, utf8Validate } from './_utf8';
 
 /** What the receiver reports. Views passed here are owned by the callee (fresh buffers). */
 export interface ReceiverEvents {
   onMessage(data: Buffer, isBinary: boolean): void;
+  /** A short unfragmented text message, decoded straight from the receiver's scratch buffer. */
+  onText(text: string): void;
   onPing(data: Buffer): void;
   onPong(data: Buffer): void;
   /** `code` is 1005 when the frame had no payload. */
@@ -42,6 +44,12 @@ const S_DEAD = 3; // failed or closed: input is ignored
 const EMPTY = Buffer.alloc(0);
 /** Frames up to this size get their whole payload buffer when the first piece arrives. */
 const FRAME_PREALLOC_LIMIT = 1024 * 1024;
+/**
+ * Unfragmented, uncompressed data frames up to this size whose payload is all in one chunk skip
+ * the fragment list: text is unmasked into a scratch buffer and decoded from there (no Buffer per
+ * message), binary is unmasked into its own buffer and delivered at once.
+ */
+const SMALL_FRAME_MAX = 256;
 
 function fail(code: string, message: string, closeCode: number = CloseCode.PROTOCOL_ERROR): WebSocketError {
   return new WebSocketError(code, message, closeCode);
@@ -70,6 +78,8 @@ export class Receiver {
   private frameRead = 0;
   // control frame payload (<= 125 bytes, RFC 6455 §5.5)
   private readonly ctrl = Buffer.allocUnsafe(125);
+  // short text payloads (see SMALL_FRAME_MAX); read only by `small()`, before its callback
+  private readonly scratch = Buffer.allocUnsafe(SMALL_FRAME_MAX);
   private frameBuf: Buffer | null = null;
 
   // current message (data frames)
@@ -120,7 +130,22 @@ export class Receiver {
           if (len - pos >= hs) {
             if (!this.decodeHeader(chunk, pos)) return;
             pos += hs;
-            if (this.frameLen === 0 && !this.frameDone()) {
+            const fl = this.frameLen;
+            if (
+              fl !== 0 &&
+              fl <= SMALL_FRAME_MAX &&
+              fl <= len - pos &&
+              this.fin &&
+              this.opcode !== Opcode.CONTINUATION &&
+              this.opcode < 0x8 &&
+              !this.msgCompressed
+            ) {
+              // the common case of many small messages: the whole frame is here
+              if (!this.small(chunk, pos, fl)) return;
+              pos += fl;
+              continue;
+            }
+            if (fl === 0 && !this.frameDone()) {
               this.keepRest(chunk, pos);
               return;
             }
@@ -264,6 +289,32 @@ export class Receiver {
     }
     this.state = S_PAYLOAD;
     return true;
+  }
+
+  /**
+   * A whole unfragmented, uncompressed data frame of `n` (1..SMALL_FRAME_MAX) bytes at `pos`.
+   * Returns false when parsing must stop (invalid UTF-8, or the callback closed or failed).
+   */
+  private small(chunk: Uint8Array, pos: number, n: number): boolean {
+    this.state = S_HEADER;
+    this.msgOpcode = 0;
+    if (this.opcode === Opcode.BINARY) {
+      const data = Buffer.allocUnsafe(n);
+      if (this.masked) maskCopy(chunk, pos, data, 0, n, this.mask, 0);
+      else data.set(chunk.subarray(pos, pos + n));
+      this.events.onMessage(data, true);
+      return this.state === S_HEADER;
+    }
+    const buf = this.scratch;
+    if (this.masked) maskCopy(chunk, pos, buf, 0, n, this.mask, 0);
+    else buf.set(chunk.subarray(pos, pos + n));
+    if (utf8Step(buf, 0, n, 0) !== 0) {
+      return this.error(
+        fail('WS_INVALID_UTF8', 'invalid UTF-8 in a text message', CloseCode.INVALID_PAYLOAD),
+      );
+    }
+    this.events.onText(buf.toString('utf8', 0, n));
+    return this.state === S_HEADER;
   }
 
   /** Consumes `n` payload bytes of the current frame from `chunk` at `pos`. */

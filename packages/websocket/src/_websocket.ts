@@ -414,6 +414,12 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
   }
 
   /** @internal */
+  onText(text: string): void {
+    if (this.readyState !== ReadyState.OPEN) return; // after our close: discard (RFC 6455 §5.5.1)
+    this.emit('message', text, false);
+  }
+
+  /** @internal */
   onPing(data: Buffer): void {
     if (this.readyState === ReadyState.OPEN && !(batchOwner === this && this.batchFrame(Opcode.PONG, data)))
       this.write(encodeFrame(Opcode.PONG, data, true, false, !this.isServer));

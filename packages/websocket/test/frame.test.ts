@@ -16,6 +16,8 @@ function run(
     {
       onMessage: (d, bin) =>
         log.push(`${bin ? 'binary' : 'text'}:${bin ? d.toString('hex') : d.toString('utf8')}`),
+      // the short-frame path delivers text already decoded; the log must not tell the paths apart
+      onText: (t) => log.push(`text:${t}`),
       onPing: (d) => log.push(`ping:${d.toString()}`),
       onPong: (d) => log.push(`pong:${d.toString()}`),
       onClose: (code, reason) => log.push(`close:${code}:${reason}`),
@@ -211,6 +213,69 @@ describe('string payloads: UTF-8 length and bytes (property)', () => {
   });
 });
 
+describe('short unfragmented frames (decoded from scratch when the whole frame is in one chunk)', () => {
+  it('sizes around the 256-byte bound, text and binary, several per chunk', () => {
+    for (const n of [1, 125, 126, 255, 256, 257]) {
+      const text = 'é'.repeat(n >> 1) + (n & 1 ? 'a' : '');
+      const bin = Buffer.alloc(n, 0xab);
+      check(Buffer.concat([mask(1, text), mask(2, bin), mask(1, 'x')]), [
+        `text:${text}`,
+        `binary:${bin.toString('hex')}`,
+        'text:x',
+      ]);
+    }
+  });
+
+  it('invalid UTF-8 and a truncated code point close 1007; a message after a close is not parsed', () => {
+    check(Buffer.concat([mask(1, 'ok'), mask(1, hex('61ff62'))]), ['text:ok', 'error:1007:WS_INVALID_UTF8']);
+    check(mask(1, hex('61e282')), ['error:1007:WS_INVALID_UTF8']);
+    check(mask(1, hex('eda080')), ['error:1007:WS_INVALID_UTF8']); // a surrogate
+    check(Buffer.concat([mask(1, 'a'), mask(8, closePayload(1000, 'bye')), mask(1, 'b')]), [
+      'text:a',
+      'close:1000:bye',
+    ]);
+  });
+
+  it('the scratch buffer is reused: earlier strings are not changed by later frames', () => {
+    const texts: string[] = [];
+    const r = new Receiver(
+      { isServer: true, maxPayload: 1 << 20, inflater: null },
+      {
+        onMessage: (d, bin) => texts.push(bin ? d.toString('hex') : d.toString()),
+        onText: (t) => texts.push(t),
+        onPing: () => {},
+        onPong: () => {},
+        onClose: () => {},
+        onError: (e) => texts.push(e.code),
+        onResume: () => {},
+      },
+    );
+    r.execute(Buffer.concat([mask(1, 'first message'), mask(1, 'SECOND'), mask(2, Buffer.from('ff', 'hex'))]));
+    expect(texts).toEqual(['first message', 'SECOND', 'ff']);
+  });
+
+  it('a frame the callback closes after stops the chunk (server calls stop in onText)', () => {
+    const log: string[] = [];
+    const r: Receiver = new Receiver(
+      { isServer: true, maxPayload: 1 << 20, inflater: null },
+      {
+        onMessage: () => log.push('message'),
+        onText: (t) => {
+          log.push(t);
+          r.stop();
+        },
+        onPing: () => {},
+        onPong: () => {},
+        onClose: () => {},
+        onError: (e) => log.push(e.code),
+        onResume: () => {},
+      },
+    );
+    r.execute(Buffer.concat([mask(1, 'one'), mask(1, 'two')]));
+    expect(log).toEqual(['one']);
+  });
+});
+
 describe('encoder/parser round trips (property)', () => {
   const payloadArb = fc.oneof(
     fc.uint8Array({ maxLength: 300 }),
@@ -228,6 +293,36 @@ describe('encoder/parser round trips (property)', () => {
         expect(run(f, cuts)).toEqual([
           binary ? `binary:${data.toString('hex')}` : `text:${data.toString('utf8')}`,
         ]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('sequences of short and long text and binary messages parse the same whole and at any split', () => {
+    const msg = fc.oneof(
+      fc.record({ binary: fc.constant(false), text: fc.string({ unit: 'grapheme', maxLength: 140 }) }),
+      fc.record({ binary: fc.constant(true), bytes: fc.uint8Array({ maxLength: 300 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(msg, { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 5 }), (msgs, raw) => {
+        const frames: Buffer[] = [];
+        const expected: string[] = [];
+        for (const m of msgs) {
+          if (m.binary) {
+            const data = Buffer.from((m as { bytes: Uint8Array }).bytes);
+            frames.push(encodeFrame(2, data, true, false, true));
+            expected.push(`binary:${data.toString('hex')}`);
+          } else {
+            const t = (m as { text: string }).text;
+            frames.push(encodeFrame(1, Buffer.from(t, 'utf8'), true, false, true));
+            expected.push(`text:${t}`);
+          }
+        }
+        const all = Buffer.concat(frames);
+        if (all.length === 0) return;
+        const cuts = [...new Set(raw.map((x) => x % all.length))].filter((x) => x > 0).sort((a, b) => a - b);
+        expect(run(all, [])).toEqual(expected);
+        expect(run(all, cuts)).toEqual(expected);
       }),
       { numRuns: 300 },
     );
