@@ -328,17 +328,20 @@ export class ResponseWriter {
           'Only Transfer-Encoding: chunked is supported (framing is chosen by the writer)',
         );
     }
-    const h = (this.h ??= []);
-    const at = this.find(lower);
+    const h = this.h;
+    const at = h === null ? -1 : this.find(lower);
     if (at >= 0 && append) {
-      const old = h[at + 3] as HeaderValue;
+      const old = h![at + 3] as HeaderValue;
       const list = typeof old === 'string' ? [old] : old;
       if (Array.isArray(v)) for (const x of v) list.push(x);
       else list.push(v);
-      h[at + 3] = list;
+      h![at + 3] = list;
     } else if (at >= 0) {
-      h[at] = name;
-      h[at + 3] = v;
+      h![at] = name;
+      h![at + 3] = v;
+    } else if (h === null) {
+      // the first header: an array of exactly its four entries, not an empty one grown by push
+      this.h = [name, lower, kind, v];
     } else h.push(name, lower, kind, v);
     this.declared = declared;
     if (high) this.high = 1;
@@ -770,7 +773,9 @@ export class ResponseWriter {
 
   /** Adds a header known to be valid and absent (writer defaults): no validation, no lookup. */
   private putTrusted(name: string, lower: string, kind: number, value: string): void {
-    (this.h ??= []).push(name, lower, kind, value);
+    const h = this.h;
+    if (h === null) this.h = [name, lower, kind, value];
+    else h.push(name, lower, kind, value);
   }
 
   private tooLong(len: number): never {
