@@ -250,7 +250,9 @@ describe('short unfragmented frames (decoded from scratch when the whole frame i
         onResume: () => {},
       },
     );
-    r.execute(Buffer.concat([mask(1, 'first message'), mask(1, 'SECOND'), mask(2, Buffer.from('ff', 'hex'))]));
+    r.execute(
+      Buffer.concat([mask(1, 'first message'), mask(1, 'SECOND'), mask(2, Buffer.from('ff', 'hex'))]),
+    );
     expect(texts).toEqual(['first message', 'SECOND', 'ff']);
   });
 
