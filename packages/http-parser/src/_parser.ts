@@ -111,6 +111,9 @@ const L_KEEP_ALIVE = lit('keep-alive');
 const L_CHUNKED = lit('chunked');
 const L_100_CONTINUE = lit('100-continue');
 
+/** Chunks shorter than this are scanned without the word-at-a-time view (see `execute`). */
+const VIEW_MIN = 64;
+
 /**
  * Index of the first byte in buf[i, lim) that is not a field-value byte (see `VALUE`). Long runs are
  * checked four bytes at a time (SWAR) through `w32`, an Int32Array over all of `buf.buffer`: a word
@@ -396,6 +399,10 @@ export class RequestParser {
     const tTarget = TARGET;
     const tHex = HEX;
     let w32: Int32Array | null = null;
+    // Targets and values with at least this many bytes left go four at a time through `w32`. The view
+    // is an allocation; a chunk under VIEW_MIN bytes (one small request per read, as load generators
+    // and health checks send) is cheaper to scan byte by byte than to allocate for.
+    const swarMin = len >= VIEW_MIN ? 16 : len + 1;
     let boff = 0;
     let i = 0;
     // Head bookkeeping: head bytes of this chunk start at `hstart`; `lim` is where the head limit bites.
@@ -463,7 +470,7 @@ export class RequestParser {
         }
         case S_TARGET: {
           const l = this.rlLimit(lim, hstart);
-          if (l - i >= 16) {
+          if (l - i >= swarMin) {
             if (w32 === null) {
               w32 = new Int32Array(buf.buffer, 0, buf.buffer.byteLength >> 2);
               boff = buf.byteOffset;
@@ -619,7 +626,7 @@ export class RequestParser {
               break;
             }
             f[k + 2] = i + rb;
-            if (lim - i >= 16) {
+            if (lim - i >= swarMin) {
               // one Int32Array view per execute, only when values are long enough to pay for it
               if (w32 === null) {
                 w32 = new Int32Array(buf.buffer, 0, buf.buffer.byteLength >> 2);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Outcome, req, runAll } from './_helpers';
+import { bytes, type Outcome, req, run, runAll } from './_helpers';
 
 const H = 'Host: example.com';
 
@@ -160,6 +160,49 @@ describe('field lines', () => {
     err(`GET / HTTP/1.1\r\n${H}\r\nX: a\nb: c\r\n\r\n`, 'HPE_CR_EXPECTED', 400);
     err(`GET / HTTP/1.1\r\n${H}\r\n\n`, 'HPE_CR_EXPECTED', 400);
     err(`GET / HTTP/1.1\r\n${H}\r\n\rx`, 'HPE_LF_EXPECTED', 400);
+  });
+});
+
+describe('targets and values of every length (byte by byte, and four bytes at a time)', () => {
+  // A chunk under 64 bytes is scanned one byte at a time; a longer one four bytes at a time once 16
+  // bytes are left. The lengths here cross both: a bad byte at every position of every length up to
+  // 72 must be caught at its own offset, whatever its alignment, and a clean one must parse.
+  const pad = (n: number): string => 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(3).slice(0, n);
+  it('request-target', () => {
+    for (let n = 1; n <= 72; n++) {
+      const clean = `/${pad(n - 1)}`;
+      const o = run(bytes(req(`GET ${clean} HTTP/1.1`, H, '', '')));
+      expect(o.error).toBeNull();
+      expect(heads(o)[0]?.target).toBe(clean);
+      for (let p = 1; p < n; p++) {
+        for (const bad of ['\x01', '\x7f', '#', '\xe9', '\x80', '\r']) {
+          const t = clean.slice(0, p) + bad + clean.slice(p + 1);
+          const e = run(bytes(req(`GET ${t} HTTP/1.1`, H, '', '')));
+          expect(e.error?.offset, `n=${n} p=${p} bad=${JSON.stringify(bad)}`).toBe(4 + p);
+        }
+      }
+    }
+  });
+  it('field value', () => {
+    for (let n = 1; n <= 72; n++) {
+      const clean = pad(n);
+      const o = run(bytes(req('GET / HTTP/1.1', H, `X-Long: ${clean}`, '', '')));
+      expect(o.error).toBeNull();
+      expect(heads(o)[0]?.rawHeaders[3]).toBe(clean);
+      const at = 'GET / HTTP/1.1\r\n'.length + H.length + 2 + 'X-Long: '.length;
+      for (let p = 1; p < n; p++) {
+        for (const bad of ['\x00', '\x0b', '\x7f', '\n']) {
+          const v = clean.slice(0, p) + bad + clean.slice(p + 1);
+          const e = run(bytes(req('GET / HTTP/1.1', H, `X-Long: ${v}`, '', '')));
+          expect(e.error?.offset, `n=${n} p=${p} bad=${JSON.stringify(bad)}`).toBe(at + p);
+        }
+        // HTAB and obs-text are value bytes: they pass through both scans
+        const v = `${clean.slice(0, p)}\t\xe9${clean.slice(p + 2)}`;
+        const g = run(bytes(req('GET / HTTP/1.1', H, `X-Long: ${v}`, '', '')));
+        expect(g.error, `n=${n} p=${p}`).toBeNull();
+        expect(heads(g)[0]?.rawHeaders[3]).toBe(v.replace(/[\t]+$/, ''));
+      }
+    }
   });
 });
 
