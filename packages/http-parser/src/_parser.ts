@@ -401,7 +401,8 @@ export class RequestParser {
     let w32: Int32Array | null = null;
     // Targets and values with at least this many bytes left go four at a time through `w32`. The view
     // is an allocation; a chunk under VIEW_MIN bytes (one small request per read, as load generators
-    // and health checks send) is cheaper to scan byte by byte than to allocate for.
+    // and health checks send) is cheaper to scan byte by byte than to allocate for: `len + 1` is more
+    // than any run left in this chunk, so the word scan never starts.
     const swarMin = len >= VIEW_MIN ? 16 : len + 1;
     let boff = 0;
     let i = 0;
