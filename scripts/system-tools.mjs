@@ -1,9 +1,10 @@
 // @ts-check
 /**
  * System tools check: the tests drive real programs (`curl`, `openssl`, `wrk`, Debian's `chromium` at
- * `/usr/bin/chromium`, and `taskset` from `util-linux`). This finds the missing ones and, when it runs
- * as root on a machine with apt, installs them; otherwise it stops at once and prints the exact
- * command to run. It never skips anything: a tool still missing is a failure.
+ * `/usr/bin/chromium`, `taskset` from `util-linux`, and the reverse proxies `nginx` and `haproxy`,
+ * which Debian installs in `/usr/sbin`). This finds the missing ones and, when it runs as root on a
+ * machine with apt, installs them; otherwise it stops at once and prints the exact command to run.
+ * It never skips anything: a tool still missing is a failure.
  *
  * It is plain JavaScript (type-checked through JSDoc) so that bare `node` runs it before
  * `pnpm install`: `.ci/run` calls it as its first stage, and the root `pnpm test` calls it first.
@@ -14,6 +15,8 @@
  * - `STRATA_TOOLS_PATH`: the PATH in which tools and `apt-get` are looked up (default: `PATH`).
  * - `STRATA_CHROMIUM`: the chromium binary to look for (default: `/usr/bin/chromium`, the path the
  *   browser tests launch).
+ * - `STRATA_TOOLS_SBIN`: the directories searched after PATH for the tools Debian puts in an sbin
+ *   directory (default: `/usr/sbin`, which a non-root PATH often lacks).
  * - `STRATA_TOOLS_ROOT`: `0` or `1` to act as a non-root or root user (default: the real uid).
  */
 import { spawnSync } from 'node:child_process';
@@ -27,6 +30,7 @@ import { fileURLToPath } from 'node:url';
  * @property {string} name what the tests call it
  * @property {string} pkg the Debian package that provides it
  * @property {string} [path] an absolute path it must have; otherwise it is looked up in PATH
+ * @property {string} [also] directories (PATH syntax) searched after PATH, such as `/usr/sbin`
  */
 
 /**
@@ -38,18 +42,24 @@ import { fileURLToPath } from 'node:url';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
+/** Where Debian installs nginx and haproxy; searched after PATH, which may lack it. */
+export const SBIN = '/usr/sbin';
+
 /**
  * The tools the test suite drives, in the order they are reported.
  * @param {string} [chromium] where chromium must be
+ * @param {string} [sbin] directories searched after PATH for nginx and haproxy
  * @returns {Tool[]}
  */
-export function tools(chromium = CHROMIUM) {
+export function tools(chromium = CHROMIUM, sbin = SBIN) {
   return [
     { name: 'curl', pkg: 'curl' },
     { name: 'openssl', pkg: 'openssl' },
     { name: 'wrk', pkg: 'wrk' },
     { name: 'chromium', pkg: 'chromium', path: chromium },
     { name: 'taskset', pkg: 'util-linux' },
+    { name: 'nginx', pkg: 'nginx', also: sbin },
+    { name: 'haproxy', pkg: 'haproxy', also: sbin },
   ];
 }
 
@@ -95,12 +105,16 @@ export function findMissing(list, isPresent) {
 }
 
 /**
- * A probe that checks a tool's fixed path, or looks its name up in `pathEnv`.
+ * A probe that checks a tool's fixed path, or looks its name up in `pathEnv`, then in its `also`.
  * @param {string} pathEnv
  * @returns {(tool: Tool) => boolean}
  */
 export function probe(pathEnv) {
-  return (tool) => (tool.path ? isExecutable(tool.path) : lookup(tool.name, pathEnv) !== undefined);
+  return (tool) => {
+    if (tool.path) return isExecutable(tool.path);
+    const dirs = tool.also ? `${pathEnv}${delimiter}${tool.also}` : pathEnv;
+    return lookup(tool.name, dirs) !== undefined;
+  };
 }
 
 /**
@@ -160,7 +174,7 @@ export function describe(list, missing) {
  */
 export function main(env = process.env) {
   const pathEnv = env.STRATA_TOOLS_PATH ?? env.PATH ?? '';
-  const list = tools(env.STRATA_CHROMIUM || CHROMIUM);
+  const list = tools(env.STRATA_CHROMIUM || CHROMIUM, env.STRATA_TOOLS_SBIN ?? SBIN);
   const isPresent = probe(pathEnv);
   const root =
     env.STRATA_TOOLS_ROOT === '0' ? false : env.STRATA_TOOLS_ROOT === '1' ? true : process.getuid?.() === 0;

@@ -15,7 +15,8 @@ import {
 } from '../system-tools.mjs';
 
 // No test here ever runs the real apt-get: every CLI run looks tools and apt-get up in a temp
-// directory only (STRATA_TOOLS_PATH), where apt-get, if present, is a fake that logs its arguments.
+// directory only (STRATA_TOOLS_PATH, and STRATA_TOOLS_SBIN instead of the real /usr/sbin), where
+// apt-get, if present, is a fake that logs its arguments.
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const script = join(repoRoot, 'scripts/system-tools.mjs');
@@ -47,8 +48,10 @@ function fakeAptGet(bin: string, log: string, onInstall = ':', status = 0): void
 }
 
 function runScript(env: Record<string, string>) {
+  // The real /usr/sbin may hold nginx and haproxy: every run looks in a directory of its own instead.
+  const sbin = join(env.STRATA_TOOLS_PATH ?? tmpdir(), 'no-such-sbin');
   const run = spawnSync(process.execPath, [script], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, STRATA_TOOLS_SBIN: sbin, ...env },
     encoding: 'utf8',
     timeout: 15_000,
   });
@@ -56,18 +59,22 @@ function runScript(env: Record<string, string>) {
 }
 
 describe('findMissing, packagesOf, plan', () => {
-  const list = tools('/opt/chromium');
+  const list = tools('/opt/chromium', '/opt/sbin');
   const names = (xs: { name: string }[]) => xs.map((t) => t.name);
 
-  it('lists the five tools, chromium at a fixed path, taskset from util-linux', () => {
-    expect(list.map((t) => [t.name, t.pkg, t.path])).toEqual([
-      ['curl', 'curl', undefined],
-      ['openssl', 'openssl', undefined],
-      ['wrk', 'wrk', undefined],
-      ['chromium', 'chromium', '/opt/chromium'],
-      ['taskset', 'util-linux', undefined],
+  it('lists the seven tools, chromium at a fixed path, taskset from util-linux, the proxies in sbin', () => {
+    expect(list.map((t) => [t.name, t.pkg, t.path, t.also])).toEqual([
+      ['curl', 'curl', undefined, undefined],
+      ['openssl', 'openssl', undefined, undefined],
+      ['wrk', 'wrk', undefined, undefined],
+      ['chromium', 'chromium', '/opt/chromium', undefined],
+      ['taskset', 'util-linux', undefined, undefined],
+      ['nginx', 'nginx', undefined, '/opt/sbin'],
+      ['haproxy', 'haproxy', undefined, '/opt/sbin'],
     ]);
     expect(tools()[3]?.path).toBe('/usr/bin/chromium');
+    expect(tools()[5]?.also).toBe('/usr/sbin');
+    expect(tools()[6]?.also).toBe('/usr/sbin');
   });
 
   it('finds the missing tools in order', () => {
@@ -76,11 +83,27 @@ describe('findMissing, packagesOf, plan', () => {
       'wrk',
       'chromium',
     ]);
-    expect(names(findMissing(list, () => false))).toEqual(['curl', 'openssl', 'wrk', 'chromium', 'taskset']);
+    expect(names(findMissing(list, () => false))).toEqual([
+      'curl',
+      'openssl',
+      'wrk',
+      'chromium',
+      'taskset',
+      'nginx',
+      'haproxy',
+    ]);
   });
 
   it('maps tools to Debian packages without duplicates', () => {
-    expect(packagesOf(list)).toEqual(['curl', 'openssl', 'wrk', 'chromium', 'util-linux']);
+    expect(packagesOf(list)).toEqual([
+      'curl',
+      'openssl',
+      'wrk',
+      'chromium',
+      'util-linux',
+      'nginx',
+      'haproxy',
+    ]);
     expect(packagesOf([list[4]!, list[4]!])).toEqual(['util-linux']);
   });
 
@@ -90,13 +113,13 @@ describe('findMissing, packagesOf, plan', () => {
   });
 
   it('plans apt-get update then a quiet non-interactive install as root with apt', () => {
-    const missing = findMissing(list, (t) => t.name === 'curl');
+    const missing = findMissing(list, (t) => t.name === 'curl' || t.name === 'haproxy');
     expect(plan(missing, { root: true, aptGet: '/usr/bin/apt-get' })).toEqual({
       kind: 'install',
-      packages: ['openssl', 'wrk', 'chromium', 'util-linux'],
+      packages: ['openssl', 'wrk', 'chromium', 'util-linux', 'nginx'],
       commands: [
         ['/usr/bin/apt-get', 'update', '-qq'],
-        ['/usr/bin/apt-get', 'install', '-y', '-qq', 'openssl', 'wrk', 'chromium', 'util-linux'],
+        ['/usr/bin/apt-get', 'install', '-y', '-qq', 'openssl', 'wrk', 'chromium', 'util-linux', 'nginx'],
       ],
     });
   });
@@ -120,15 +143,17 @@ describe('findMissing, packagesOf, plan', () => {
   });
 
   it('describes present and missing tools on one line', () => {
-    expect(describeTools(list, [])).toBe('system tools present: curl openssl wrk chromium taskset');
+    expect(describeTools(list, [])).toBe(
+      'system tools present: curl openssl wrk chromium taskset nginx haproxy',
+    );
     expect(
       describeTools(
         list,
         findMissing(list, (t) => t.name === 'curl'),
       ),
-    ).toBe('system tools present: curl; missing: openssl wrk chromium taskset');
+    ).toBe('system tools present: curl; missing: openssl wrk chromium taskset nginx haproxy');
     expect(describeTools(list, list)).toBe(
-      'system tools present: (none); missing: curl openssl wrk chromium taskset',
+      'system tools present: (none); missing: curl openssl wrk chromium taskset nginx haproxy',
     );
   });
 });
@@ -161,26 +186,38 @@ describe('the CLI (node scripts/system-tools.mjs)', () => {
       STRATA_TOOLS_ROOT: '0',
     });
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain('system tools present: (none); missing: curl openssl wrk chromium taskset');
-    for (const name of ['curl', 'openssl', 'wrk', 'chromium', 'taskset (package util-linux)']) {
+    expect(r.stdout).toContain(
+      'system tools present: (none); missing: curl openssl wrk chromium taskset nginx haproxy',
+    );
+    for (const name of [
+      'curl',
+      'openssl',
+      'wrk',
+      'chromium',
+      'taskset (package util-linux)',
+      'nginx (package nginx)',
+      'haproxy (package haproxy)',
+    ]) {
       expect(r.stderr).toContain(name);
     }
     expect(r.stderr).toContain(
-      'sudo apt-get update && sudo apt-get install -y curl openssl wrk chromium util-linux',
+      'sudo apt-get update && sudo apt-get install -y curl openssl wrk chromium util-linux nginx haproxy',
     );
     expect(existsSync(log)).toBe(false);
   });
 
   it('not root, some tools present: names only the missing ones', () => {
     const bin = tempDir();
-    for (const name of ['curl', 'openssl', 'taskset']) fakeExecutable(join(bin, name));
+    for (const name of ['curl', 'openssl', 'taskset', 'nginx', 'haproxy']) fakeExecutable(join(bin, name));
     const r = runScript({
       STRATA_TOOLS_PATH: bin,
       STRATA_CHROMIUM: join(bin, 'no-such-chromium'),
       STRATA_TOOLS_ROOT: '0',
     });
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain('system tools present: curl openssl taskset; missing: wrk chromium');
+    expect(r.stdout).toContain(
+      'system tools present: curl openssl taskset nginx haproxy; missing: wrk chromium',
+    );
     expect(r.stderr).toContain('missing wrk (package wrk), chromium (package chromium)');
     expect(r.stderr).toContain('\n  sudo apt-get update && sudo apt-get install -y wrk chromium\n');
     expect(r.stderr).not.toContain('curl');
@@ -188,7 +225,8 @@ describe('the CLI (node scripts/system-tools.mjs)', () => {
 
   it('root without apt-get: stops and prints the command, without sudo', () => {
     const bin = tempDir();
-    for (const name of ['curl', 'openssl', 'wrk', 'taskset']) fakeExecutable(join(bin, name));
+    for (const name of ['curl', 'openssl', 'wrk', 'taskset', 'nginx', 'haproxy'])
+      fakeExecutable(join(bin, name));
     const r = runScript({
       STRATA_TOOLS_PATH: bin,
       STRATA_CHROMIUM: join(bin, 'no-such-chromium'),
@@ -199,11 +237,36 @@ describe('the CLI (node scripts/system-tools.mjs)', () => {
     expect(r.stderr).toContain('\n  apt-get update && apt-get install -y chromium\n');
   });
 
+  it('finds nginx and haproxy in the sbin directories when PATH lacks them, and nowhere else', () => {
+    const bin = tempDir();
+    const sbin = tempDir();
+    for (const name of ['curl', 'openssl', 'wrk', 'taskset']) fakeExecutable(join(bin, name));
+    fakeExecutable(join(bin, 'browser/chromium'));
+    for (const name of ['nginx', 'haproxy', 'wrk-in-sbin']) fakeExecutable(join(sbin, name));
+    const env = {
+      STRATA_TOOLS_PATH: bin,
+      STRATA_CHROMIUM: join(bin, 'browser/chromium'),
+      STRATA_TOOLS_ROOT: '0',
+    };
+    const found = runScript({ ...env, STRATA_TOOLS_SBIN: sbin });
+    expect(found.status).toBe(0);
+    expect(found.stdout.trim()).toBe('system tools present: curl openssl wrk chromium taskset nginx haproxy');
+    const lost = runScript(env);
+    expect(lost.status).toBe(1);
+    expect(lost.stdout).toContain('missing: nginx haproxy');
+    expect(lost.stderr).toContain('\n  sudo apt-get update && sudo apt-get install -y nginx haproxy\n');
+    rmSync(join(bin, 'wrk'));
+    fakeExecutable(join(sbin, 'wrk'));
+    const notForWrk = runScript({ ...env, STRATA_TOOLS_SBIN: sbin });
+    expect(notForWrk.stdout).toContain('missing: wrk');
+  });
+
   it('exits 0 when every tool is present, whoever runs it', () => {
     const bin = tempDir();
     const log = join(bin, 'apt.log');
     fakeAptGet(bin, log);
-    for (const name of ['curl', 'openssl', 'wrk', 'taskset']) fakeExecutable(join(bin, name));
+    for (const name of ['curl', 'openssl', 'wrk', 'taskset', 'nginx', 'haproxy'])
+      fakeExecutable(join(bin, name));
     fakeExecutable(join(bin, 'browser/chromium'));
     for (const root of ['0', '1']) {
       const r = runScript({
@@ -212,7 +275,7 @@ describe('the CLI (node scripts/system-tools.mjs)', () => {
         STRATA_TOOLS_ROOT: root,
       });
       expect(r.status).toBe(0);
-      expect(r.stdout.trim()).toBe('system tools present: curl openssl wrk chromium taskset');
+      expect(r.stdout.trim()).toBe('system tools present: curl openssl wrk chromium taskset nginx haproxy');
       expect(r.stderr).toBe('');
     }
     expect(existsSync(log)).toBe(false);
@@ -220,27 +283,34 @@ describe('the CLI (node scripts/system-tools.mjs)', () => {
 
   it('root with apt-get: updates, installs the missing packages non-interactively, re-checks', () => {
     const bin = tempDir();
+    const sbin = tempDir();
     const log = join(bin, 'apt.log');
     const chromium = join(bin, 'browser/chromium');
-    for (const name of ['curl', 'openssl', 'taskset']) fakeExecutable(join(bin, name));
+    for (const name of ['curl', 'openssl', 'taskset', 'nginx']) fakeExecutable(join(bin, name));
     mkdirSync(dirname(chromium));
     const make = (file: string) => `printf '#!/bin/sh\\n' > '${file}'; chmod +x '${file}'`;
-    fakeAptGet(bin, log, `${make(join(bin, 'wrk'))}\n${make(chromium)}`);
-    const r = runScript({ STRATA_TOOLS_PATH: bin, STRATA_CHROMIUM: chromium, STRATA_TOOLS_ROOT: '1' });
+    // Like Debian, the fake apt-get puts haproxy in sbin (not on this PATH): the re-check finds it there.
+    fakeAptGet(bin, log, `${make(join(bin, 'wrk'))}\n${make(chromium)}\n${make(join(sbin, 'haproxy'))}`);
+    const r = runScript({
+      STRATA_TOOLS_PATH: bin,
+      STRATA_TOOLS_SBIN: sbin,
+      STRATA_CHROMIUM: chromium,
+      STRATA_TOOLS_ROOT: '1',
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('missing: wrk chromium');
-    expect(r.stdout).toContain('installing with apt-get: wrk chromium');
-    expect(r.stdout).toMatch(/installed wrk chromium in \d+ s/);
+    expect(r.stdout).toContain('missing: wrk chromium haproxy');
+    expect(r.stdout).toContain('installing with apt-get: wrk chromium haproxy');
+    expect(r.stdout).toMatch(/installed wrk chromium haproxy in \d+ s/);
     expect(readFileSync(log, 'utf8')).toBe(
-      'noninteractive update -qq\nnoninteractive install -y -qq wrk chromium\n',
+      'noninteractive update -qq\nnoninteractive install -y -qq wrk chromium haproxy\n',
     );
   });
 
   it('root with apt-get: fails when a tool is still missing after the install', () => {
     const bin = tempDir();
     const log = join(bin, 'apt.log');
-    for (const name of ['curl', 'openssl', 'taskset']) fakeExecutable(join(bin, name));
+    for (const name of ['curl', 'openssl', 'taskset', 'nginx', 'haproxy']) fakeExecutable(join(bin, name));
     fakeExecutable(join(bin, 'chromium'));
     fakeAptGet(bin, log);
     const r = runScript({
@@ -256,7 +326,8 @@ describe('the CLI (node scripts/system-tools.mjs)', () => {
   it('root with apt-get: fails, naming the command, when apt-get fails', () => {
     const bin = tempDir();
     const log = join(bin, 'apt.log');
-    for (const name of ['curl', 'openssl', 'wrk', 'taskset']) fakeExecutable(join(bin, name));
+    for (const name of ['curl', 'openssl', 'wrk', 'taskset', 'nginx', 'haproxy'])
+      fakeExecutable(join(bin, name));
     fakeAptGet(bin, log, ':', 100);
     const r = runScript({
       STRATA_TOOLS_PATH: bin,
