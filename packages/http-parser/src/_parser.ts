@@ -1201,7 +1201,10 @@ export class RequestParser {
         break;
       case 10:
         if (eqLower(src, a, L_CONNECTION)) {
-          // Connection = #connection-option; tokens compared case-insensitively, others ignored.
+          // RFC 9110 section 7.6.1: Connection = #connection-option, connection-option = token. Each
+          // list element (section 5.6.1: OWS "," OWS between, empty elements allowed) counts only when
+          // it is one whole token, compared case-insensitively: `close/x`, `upgrade x` or
+          // `keep-alive;q=1` match nothing and are ignored (not rejected); other elements still count.
           let p = off + vs;
           const e = off + ve;
           while (p < e) {
@@ -1209,10 +1212,13 @@ export class RequestParser {
             const t = p;
             while (p < e && tToken[src[p]!] === 1) p++;
             const tl = p - t;
-            if (tl === 5 && eqLower(src, t, L_CLOSE)) this.connClose = true;
+            while (p < e && (src[p] === SP || src[p] === HTAB)) p++;
+            if (p < e && src[p] !== 0x2c) {
+              // ',': not a single token; skip the rest of this element
+              while (p < e && src[p] !== 0x2c) p++;
+            } else if (tl === 5 && eqLower(src, t, L_CLOSE)) this.connClose = true;
             else if (tl === 10 && eqLower(src, t, L_KEEP_ALIVE)) this.connKeepAlive = true;
             else if (tl === 7 && eqLower(src, t, L_UPGRADE)) this.connUpgrade = true;
-            while (p < e && src[p] !== 0x2c) p++; // skip to the next ','
           }
         }
         break;
