@@ -12,8 +12,16 @@
  * Every Node server runs with `--expose-gc --import servers/_heap.mjs`: after each measured run the
  * runner asks it (SIGUSR2) for its live heap after two full GCs, the "live heap" column.
  *
- * Usage: tsx src/run.ts [--duration 5] [--rounds 3] [--warmup 1] [--scenarios keepalive,pipelined,close,post]
+ * The upload scenarios (`upload`, `upload-file`) use no wrk: `src/upload-client.mjs` (pinned to core
+ * 1) streams `--uploads` POSTs of `--upload-mib` MiB over `--upload-conns` connections, and each server
+ * reads the body as a stream, counts and hashes it (`upload-file` also awaits a write of each chunk to
+ * /dev/null). They run node:http, Strata and fastify only, and get their own table: uploads/s, MiB/s,
+ * server CPU s/GiB and peak RSS, each against node:http.
+ *
+ * Usage: tsx src/run.ts [--duration 5] [--rounds 3] [--warmup 1]
+ *                       [--scenarios keepalive,pipelined,close,post,upload,upload-file]
  *                       [--servers raw,strata,demo,fastify,hono,bun,uws] [--no-readme]
+ *                       [--uploads 12] [--upload-conns 4] [--upload-mib 100]
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -67,11 +75,28 @@ const ALL: ServerSpec[] = [
 ];
 const BASE: ServerSpec = { name: 'node-http', label: 'node:http', cmd: [...node, 'servers/node-http.mjs'] };
 
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i !== -1 && i + 1 < process.argv.length ? process.argv[i + 1]! : def;
+}
+
 interface Scenario {
   name: string;
   label: string;
+  /** wrk's arguments: the path, then extra flags (empty for the upload scenarios). */
   args: string[];
+  /** Upload scenarios: the path the upload client POSTs its bodies to (no wrk). */
+  upload?: string;
+  /** Servers this scenario runs besides node:http (default: all). */
+  servers?: string[];
 }
+
+/** Upload scenarios: measured uploads per run, concurrent connections, body size in MiB. */
+const uploads = Number(arg('uploads', '12'));
+const uploadConns = Number(arg('upload-conns', '4'));
+const uploadMiB = Number(arg('upload-mib', '100'));
+/** raw node:net has no body to stream and the others echo whole bodies: node:http, Strata, fastify. */
+const UPLOAD_SERVERS = ['strata', 'fastify'];
 
 const SCENARIOS: Scenario[] = [
   { name: 'keepalive', label: 'keep-alive, 64 conns', args: ['/hello'] },
@@ -86,6 +111,20 @@ const SCENARIOS: Scenario[] = [
     label: 'POST 4 KiB JSON echo, 64 conns',
     args: ['/echo', '-s', join(ROOT, 'lua/post.lua')],
   },
+  {
+    name: 'upload',
+    label: `POST ${uploadMiB} MiB streamed + SHA-256, ${uploadConns} conns`,
+    args: [],
+    upload: '/upload',
+    servers: UPLOAD_SERVERS,
+  },
+  {
+    name: 'upload-file',
+    label: `POST ${uploadMiB} MiB + SHA-256 + write to /dev/null, ${uploadConns} conns`,
+    args: [],
+    upload: '/upload-file',
+    servers: UPLOAD_SERVERS,
+  },
 ];
 
 interface RunResult {
@@ -98,11 +137,9 @@ interface RunResult {
   errors: number;
   /** share of the machine's CPU time the hypervisor gave to someone else during the run, in % */
   stealPct: number;
-}
-
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i !== -1 && i + 1 < process.argv.length ? process.argv[i + 1]! : def;
+  /** Upload scenarios (NaN otherwise): body bytes per second in MiB, server CPU seconds per GiB. */
+  mibPerSec: number;
+  cpuSPerGiB: number;
 }
 
 const duration = Number(arg('duration', '5'));
@@ -132,12 +169,13 @@ interface Started {
   heap(): Promise<number | null>;
 }
 
-async function startServer(spec: ServerSpec): Promise<Started> {
+async function startServer(spec: ServerSpec, scenario: Scenario): Promise<Started> {
   const [bin, ...rest] = pin(0, spec.cmd);
   const child = spawn(bin!, rest, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PORT: '0' },
+    // BENCH_SCENARIO: servers/strata.mjs lifts its body limit for the upload scenarios.
+    env: { ...process.env, PORT: '0', BENCH_SCENARIO: scenario.name },
   });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => {
@@ -265,8 +303,90 @@ function parseWrk(out: string): { rps: number; p99ms: number; requests: number; 
   return { rps, p99ms, requests, errors };
 }
 
+interface UploadOut {
+  uploads: number;
+  errors: number;
+  bytes: number;
+  seconds: number;
+  firstError: string | null;
+}
+
+/** Runs src/upload-client.mjs on core 1 for `count` uploads; it stops by itself (and is killed if not). */
+function uploadClient(port: number, path: string, count: number): Promise<UploadOut> {
+  const timeoutS = 180;
+  const cmd = pin(1, [
+    process.execPath,
+    join(ROOT, 'src/upload-client.mjs'),
+    '--port',
+    String(port),
+    '--path',
+    path,
+    '--uploads',
+    String(count),
+    '--conns',
+    String(uploadConns),
+    '--mib',
+    String(uploadMiB),
+    '--timeout',
+    String(timeoutS),
+  ]);
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const kill = setTimeout(() => child.kill('SIGKILL'), (timeoutS + 20) * 1000);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.on('exit', (code) => {
+      clearTimeout(kill);
+      const m = /^RESULT (.*)$/m.exec(out);
+      if (code === 0 && m) resolve(JSON.parse(m[1]!) as UploadOut);
+      else reject(new Error(`upload client exited ${code}: ${out}`));
+    });
+  });
+}
+
+async function runUpload(spec: ServerSpec, scenario: Scenario, path: string): Promise<RunResult> {
+  const { child, port } = await startServer(spec, scenario);
+  try {
+    // Warm-up: one upload per connection. Peak RSS (VmHWM) covers it too: the same load.
+    if (warmup > 0) await uploadClient(port, path, uploadConns);
+    const before = procStat(child.pid!);
+    const m0 = machineStat();
+    const r = await uploadClient(port, path, uploads);
+    const m1 = machineStat();
+    const after = procStat(child.pid!);
+    if (r.firstError !== null)
+      console.warn(`  ${spec.name}: ${r.errors} failed uploads, first: ${r.firstError}`);
+    const stealPct = m1.total > m0.total ? (100 * (m1.steal - m0.steal)) / (m1.total - m0.total) : 0;
+    const gib = r.bytes / 2 ** 30;
+    const cpuS = (after.cpuTicks - before.cpuTicks) / 100; // 100 ticks/s
+    return {
+      rps: r.uploads / r.seconds,
+      p99ms: Number.NaN,
+      rssMB: after.hwmKB / 1024,
+      heapMB: Number.NaN,
+      cpuUsPerReq: Number.NaN,
+      errors: r.errors,
+      stealPct,
+      mibPerSec: r.bytes / 2 ** 20 / r.seconds,
+      cpuSPerGiB: gib > 0 ? cpuS / gib : Number.NaN,
+    };
+  } finally {
+    child.kill('SIGKILL');
+    await new Promise((r) =>
+      child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r),
+    );
+    await sleep(200);
+  }
+}
+
 async function runOne(spec: ServerSpec, scenario: Scenario): Promise<RunResult> {
-  const { child, port, heap } = await startServer(spec);
+  if (scenario.upload !== undefined) return runUpload(spec, scenario, scenario.upload);
+  const { child, port, heap } = await startServer(spec, scenario);
   try {
     if (warmup > 0) await wrk(port, scenario, warmup);
     const before = procStat(child.pid!);
@@ -287,6 +407,8 @@ async function runOne(spec: ServerSpec, scenario: Scenario): Promise<RunResult> 
       cpuUsPerReq,
       errors: r.errors,
       stealPct,
+      mibPerSec: Number.NaN,
+      cpuSPerGiB: Number.NaN,
     };
   } finally {
     child.kill('SIGKILL');
@@ -312,13 +434,23 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  try {
-    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
-  } catch (e) {
-    // wrk --version exits 1 but prints; only a missing binary throws ENOENT
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      console.error('wrk not found: apt-get install -y wrk');
-      process.exit(1);
+  const scenarios = SCENARIOS.filter((s) => scenarioNames.includes(s.name));
+  const unknown = scenarioNames.filter((n) => !SCENARIOS.some((s) => s.name === n));
+  if (unknown.length > 0) {
+    console.error(
+      `unknown scenario ${unknown.join(', ')}: one of ${SCENARIOS.map((s) => s.name).join(', ')}`,
+    );
+    process.exit(1);
+  }
+  if (scenarios.some((s) => s.upload === undefined)) {
+    try {
+      execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    } catch (e) {
+      // wrk --version exits 1 but prints; only a missing binary throws ENOENT
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        console.error('wrk not found: apt-get install -y wrk');
+        process.exit(1);
+      }
     }
   }
   const wanted = ALL.filter((s) => serverNames.includes(s.name)).filter((s) => {
@@ -329,13 +461,18 @@ async function main(): Promise<void> {
     if (missing !== '') console.warn(`skip ${s.name}: ${missing}`);
     return missing === '';
   });
-  const scenarios = SCENARIOS.filter((s) => scenarioNames.includes(s.name));
-  console.log(
-    `wrk -t1 -c64, ${duration}s per run (+${warmup}s warm-up), ${rounds} rounds, taskset ${TASKSET ? 'on' : 'OFF'}, node ${process.version}`,
-  );
+  const wrkSetup = scenarios.some((s) => s.upload === undefined)
+    ? `wrk -t1 -c64, ${duration}s per run (+${warmup}s warm-up), `
+    : '';
+  console.log(`${wrkSetup}${rounds} rounds, taskset ${TASKSET ? 'on' : 'OFF'}, node ${process.version}`);
+  if (scenarios.some((s) => s.upload !== undefined)) console.log(uploadSetup());
   const rows: Row[] = [];
   for (const scenario of scenarios) {
-    const servers = wanted.filter((s) => s.scenarios === undefined || s.scenarios.includes(scenario.name));
+    const servers = wanted.filter(
+      (s) =>
+        (s.scenarios === undefined || s.scenarios.includes(scenario.name)) &&
+        (scenario.servers === undefined || scenario.servers.includes(s.name)),
+    );
     const byServer = new Map<string, Row>();
     const baseRow: Row = { scenario, server: BASE, runs: [], ratios: [] };
     for (const s of servers) byServer.set(s.name, { scenario, server: s, runs: [], ratios: [] });
@@ -351,8 +488,12 @@ async function main(): Promise<void> {
         const row = byServer.get(s.name)!;
         row.runs.push(r);
         row.ratios.push(r.rps / ((prev.rps + next.rps) / 2));
+        const vs = `${(r.rps / ((prev.rps + next.rps) / 2)).toFixed(2)}x node:http`;
+        const errs = r.errors ? `  errors ${r.errors}` : '';
         console.log(
-          `  ${scenario.name} r${round + 1} ${s.name.padEnd(8)} ${r.rps.toFixed(0).padStart(8)} req/s  p99 ${r.p99ms.toFixed(2)} ms  ${(r.rps / ((prev.rps + next.rps) / 2)).toFixed(2)}x node:http  steal ${r.stealPct.toFixed(1)}%${r.errors ? `  errors ${r.errors}` : ''}`,
+          scenario.upload !== undefined
+            ? `  ${scenario.name} r${round + 1} ${s.name.padEnd(8)} ${r.rps.toFixed(2).padStart(6)} uploads/s  ${r.mibPerSec.toFixed(0)} MiB/s  ${vs}  CPU ${r.cpuSPerGiB.toFixed(2)} s/GiB (node:http ${prev.cpuSPerGiB.toFixed(2)}, ${next.cpuSPerGiB.toFixed(2)})  peak RSS ${r.rssMB.toFixed(0)} MB (node:http ${prev.rssMB.toFixed(0)}, ${next.rssMB.toFixed(0)})  steal ${r.stealPct.toFixed(1)}%${errs}`
+            : `  ${scenario.name} r${round + 1} ${s.name.padEnd(8)} ${r.rps.toFixed(0).padStart(8)} req/s  p99 ${r.p99ms.toFixed(2)} ms  ${vs}  steal ${r.stealPct.toFixed(1)}%${errs}`,
         );
         prev = next;
       }
@@ -360,11 +501,37 @@ async function main(): Promise<void> {
     baseRow.ratios = baseRow.runs.map(() => 1);
     rows.push(baseRow, ...byServer.values());
   }
-  const table = render(rows);
+  // The wrk scenarios and the upload scenarios measure different things: one table each, and each
+  // README block is rewritten only by a run that measured its scenarios.
+  const wrkRows = rows.filter((r) => r.scenario.upload === undefined);
+  const uploadRows = rows.filter((r) => r.scenario.upload !== undefined);
+  if (wrkRows.length > 0) {
+    const table = render(wrkRows);
+    const stealLine = stealSummary(wrkRows);
+    console.log(`\n${table}\n\n${stealLine}`);
+    if (writeReadme) {
+      const stamp = `Measured ${new Date().toISOString().slice(0, 16)}Z, node ${process.version}, wrk -t1 -c64, ${duration}s runs, ${rounds} rounds. "vs raw node:net" = sandwich ratio / raw's sandwich ratio. ${stealLine}`;
+      updateReadme('bench', stamp, table);
+    }
+  }
+  if (uploadRows.length > 0) {
+    const table = renderUpload(uploadRows);
+    const stealLine = stealSummary(uploadRows);
+    console.log(`\n${table}\n\n${stealLine}`);
+    if (writeReadme) {
+      const stamp = `Measured ${new Date().toISOString().slice(0, 16)}Z, node ${process.version}. ${uploadSetup()}, ${rounds} rounds. ${stealLine}`;
+      updateReadme('bench:upload', stamp, table);
+    }
+  }
+}
+
+function uploadSetup(): string {
+  return `Upload client (src/upload-client.mjs, node:net): ${uploadConns} connections, ${uploadMiB} MiB bodies, ${uploads} uploads per run (+${warmup > 0 ? uploadConns : 0} warm-up)`;
+}
+
+function stealSummary(rows: Row[]): string {
   const steal = rows.flatMap((r) => r.runs.map((x) => x.stealPct));
-  const stealLine = `Hypervisor steal during the measured runs: median ${fmt(median(steal), 1)}%, max ${fmt(Math.max(...steal), 1)}% (CPU time the host gave to other guests; under 1% on a quiet host).`;
-  console.log(`\n${table}\n\n${stealLine}`);
-  if (writeReadme) updateReadme(table, stealLine);
+  return `Hypervisor steal during the measured runs: median ${fmt(median(steal), 1)}%, max ${fmt(Math.max(...steal), 1)}% (CPU time the host gave to other guests; under 1% on a quiet host).`;
 }
 
 function fmt(n: number, digits = 0): string {
@@ -411,6 +578,59 @@ function render(rows: Row[]): string {
       String(r.runs.reduce((a, x) => a + x.errors, 0)),
     ]);
   }
+  return markdownTable(header, body);
+}
+
+/**
+ * The upload scenarios' table. uploads/s and MiB/s are medians over rounds, "vs node:http" the
+ * median sandwich ratio of uploads/s; CPU s/GiB and peak RSS are medians, and their ratios divide by
+ * node:http's median in the same scenario (neither drifts with the machine's speed the way a rate
+ * does, so no sandwich).
+ */
+function renderUpload(rows: Row[]): string {
+  const base = new Map<string, { cpu: number; rss: number }>();
+  for (const r of rows) {
+    if (r.server.name === BASE.name) {
+      base.set(r.scenario.name, {
+        cpu: median(r.runs.map((x) => x.cpuSPerGiB)),
+        rss: median(r.runs.map((x) => x.rssMB)),
+      });
+    }
+  }
+  const header = [
+    'scenario',
+    'server',
+    'uploads/s (median)',
+    'MiB/s',
+    'vs node:http (sandwich)',
+    'CPU s/GiB',
+    'CPU vs node:http',
+    'peak RSS MB',
+    'RSS vs node:http',
+    'errors',
+  ];
+  const body: string[][] = [];
+  for (const r of rows) {
+    const b = base.get(r.scenario.name);
+    const cpu = median(r.runs.map((x) => x.cpuSPerGiB));
+    const rss = median(r.runs.map((x) => x.rssMB));
+    body.push([
+      r.scenario.label,
+      r.server.label,
+      fmt(median(r.runs.map((x) => x.rps)), 2),
+      fmt(median(r.runs.map((x) => x.mibPerSec)), 0),
+      `${fmt(median(r.ratios), 2)}x`,
+      fmt(cpu, 2),
+      `${fmt(b !== undefined ? cpu / b.cpu : Number.NaN, 2)}x`,
+      fmt(rss, 0),
+      `${fmt(b !== undefined ? rss / b.rss : Number.NaN, 2)}x`,
+      String(r.runs.reduce((a, x) => a + x.errors, 0)),
+    ]);
+  }
+  return markdownTable(header, body);
+}
+
+function markdownTable(header: string[], body: string[][]): string {
   // Laid out the way the repo's formatter (biome) lays out Markdown tables: text columns padded
   // right, number columns padded left, so the written README passes `biome check` as is.
   const width = header.map((h, i) => Math.max(3, h.length, ...body.map((row) => row[i]!.length)));
@@ -421,11 +641,11 @@ function render(rows: Row[]): string {
   return lines.join('\n');
 }
 
-function updateReadme(table: string, stealLine: string): void {
+/** Rewrites the README block between `<!-- NAME:start -->` and `<!-- NAME:end -->` (appended if absent). */
+function updateReadme(name: string, stamp: string, table: string): void {
   const file = join(ROOT, 'README.md');
-  const start = '<!-- bench:start -->';
-  const end = '<!-- bench:end -->';
-  const stamp = `Measured ${new Date().toISOString().slice(0, 16)}Z, node ${process.version}, wrk -t1 -c64, ${duration}s runs, ${rounds} rounds. "vs raw node:net" = sandwich ratio / raw's sandwich ratio. ${stealLine}`;
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
   const block = `${start}\n${stamp}\n\n${table}\n${end}`;
   let text = existsSync(file) ? readFileSync(file, 'utf8') : '# @strata/bench\n';
   const a = text.indexOf(start);
