@@ -21,9 +21,12 @@ describe('serve({ fetch }): Web-standard adapter', () => {
     });
     app.get('/stream', () => {
       const enc = new TextEncoder();
+      // The second chunk comes later: the length is unknown when the head goes, so it streams chunked
+      // (a body whose chunks are all there at once goes out with Content-Length instead).
       const body = new ReadableStream({
-        start(ctl) {
+        async start(ctl) {
           ctl.enqueue(enc.encode('one,'));
+          await new Promise((r) => setTimeout(r, 20));
           ctl.enqueue(enc.encode('two'));
           ctl.close();
         },
