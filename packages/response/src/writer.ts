@@ -175,6 +175,40 @@ function hasToken(value: string, token: string): boolean {
   return false;
 }
 
+/** A Node.js `Readable` as `stream()` recognises one: it is released with `destroy()`. */
+interface NodeReadableLike {
+  destroy(error?: Error): unknown;
+  pipe: unknown;
+}
+
+/** The source as a Node `Readable` (it has `destroy` and `pipe`), or null. */
+function asNodeReadable(source: StreamSource): NodeReadableLike | null {
+  const node = source as Partial<NodeReadableLike>;
+  return typeof node.destroy === 'function' && typeof node.pipe === 'function'
+    ? (node as NodeReadableLike)
+    : null;
+}
+
+/**
+ * Releases a source that will never be pumped, so that whatever it holds (a file descriptor, a
+ * socket) is freed now and not by the GC: `destroy()` a Node `Readable`, `cancel()` a web stream,
+ * `return()` an iterator. Never rejects: a failing release is not the caller's error.
+ */
+async function releaseSource(source: StreamSource): Promise<void> {
+  try {
+    const node = asNodeReadable(source);
+    if (node !== null) node.destroy();
+    else if (typeof (source as ReadableStream).cancel === 'function')
+      await (source as ReadableStream).cancel();
+    else if (typeof (source as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function')
+      await (source as AsyncIterable<unknown>)[Symbol.asyncIterator]().return?.();
+    else if (typeof (source as Iterable<unknown>)[Symbol.iterator] === 'function')
+      (source as Iterable<unknown>)[Symbol.iterator]().return?.();
+  } catch {
+    // already errored, locked by another reader, or a throwing return(): nothing more to release
+  }
+}
+
 /**
  * Serialises one HTTP/1.1 response to a {@link ByteSink}: status line, validated headers, framing
  * (Content-Length, chunked or close-delimited), body and trailers. Nothing is written before the first
@@ -612,7 +646,12 @@ export class ResponseWriter {
       this.send(source);
       return;
     }
-    if (this.done) throw new ResponseError(ResponseErrorCode.FINISHED, 'Response already finished');
+    if (this.done) {
+      // Finished or aborted already (abort() may arrive while the caller awaited open/stat): the
+      // source was handed to us and will never be pumped, so release it here or nobody will.
+      void releaseSource(source);
+      throw new ResponseError(ResponseErrorCode.FINISHED, 'Response already finished');
+    }
     const signal = options?.signal;
     let onAbort: (() => void) | null = null;
     if (signal) {
@@ -625,18 +664,14 @@ export class ResponseWriter {
     try {
       if (this.noBody() && !this.aborted) {
         // HEAD, 204, 304: nothing of the source is needed; release it without pulling.
-        const node = source as { destroy?: () => void; pipe?: unknown };
-        if (typeof node.destroy === 'function' && typeof node.pipe === 'function') node.destroy();
-        else if (typeof (source as ReadableStream).cancel === 'function')
-          await (source as ReadableStream).cancel().catch(() => {});
-        else if (typeof (source as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function')
-          await Promise.resolve((source as AsyncIterable<unknown>)[Symbol.asyncIterator]().return?.()).catch(
-            () => {},
-          );
+        await releaseSource(source);
       } else if (typeof (source as ReadableStream).getReader === 'function')
         await this.pumpReader((source as ReadableStream<Uint8Array | string>).getReader());
       else if (typeof (source as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function')
-        await this.pumpIterator((source as AsyncIterable<Uint8Array | string>)[Symbol.asyncIterator]());
+        await this.pumpIterator(
+          (source as AsyncIterable<Uint8Array | string>)[Symbol.asyncIterator](),
+          asNodeReadable(source),
+        );
       else if (typeof (source as Iterable<unknown>)[Symbol.iterator] === 'function')
         await this.pumpSync((source as Iterable<Uint8Array | string>)[Symbol.iterator]());
       else throw new ResponseError(ResponseErrorCode.INVALID_BODY, 'Unsupported stream source');
@@ -691,12 +726,26 @@ export class ResponseWriter {
 
   // The pumps below stop pulling while the sink is full (waitDrain) and, on any early exit (abort,
   // a write error such as a Content-Length overrun or a bad chunk type, a body-less status), close
-  // their source: `return()` destroys a Node Readable, `cancel()` cancels a web stream.
+  // their source: `destroy()` a Node Readable, `cancel()` a web stream, `return()` an iterator.
 
-  private async pumpIterator(it: AsyncIterator<Uint8Array | string>): Promise<void> {
-    this.cancelSource = () => {
-      it.return?.()?.catch(() => {});
-    };
+  /**
+   * `node` is the Node `Readable` behind `it`, if any. It is destroyed directly, not through
+   * `it.return()`: an async generator queues `return()` behind a pending `next()` (a source with
+   * nothing to read yet would then never be released), and `return()` before the first `next()`
+   * finishes the iterator without destroying the stream (an abort before the first pull).
+   */
+  private async pumpIterator(
+    it: AsyncIterator<Uint8Array | string>,
+    node: NodeReadableLike | null,
+  ): Promise<void> {
+    this.cancelSource =
+      node !== null
+        ? () => {
+            node.destroy();
+          }
+        : () => {
+            it.return?.()?.catch(() => {});
+          };
     let complete = false;
     try {
       while (!this.aborted && !this.noBody()) {
@@ -711,7 +760,10 @@ export class ResponseWriter {
     } catch (err) {
       if (!this.aborted) throw err;
     } finally {
-      if (!complete) await Promise.resolve(it.return?.()).catch(() => {});
+      if (!complete) {
+        if (node !== null) node.destroy();
+        await Promise.resolve(it.return?.()).catch(() => {});
+      }
     }
   }
 
