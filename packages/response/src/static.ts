@@ -169,7 +169,11 @@ export function serveStatic(root: string, options: StaticOptions = {}): StaticHa
     } catch {
       return null;
     }
-    const st = await fh.stat();
+    const st = await fh.stat().catch(() => null);
+    if (st === null) {
+      await fh.close().catch(() => {});
+      return null;
+    }
     if (st.isFile()) return { fh, dir: false };
     await fh.close();
     return st.isDirectory() ? { fh: null, dir: true } : null;
@@ -257,11 +261,12 @@ export function serveStatic(root: string, options: StaticOptions = {}): StaticHa
           res.end();
           return true;
         }
-        handedOff = true;
-        // pipeline: the file stream and the coder destroy each other on failure or early close (the
-        // writer returns the coder's iterator on abort), so the file handle is always released.
+        // pipeline: the file stream and the coder destroy each other on failure or early close, and
+        // the writer destroys the coder on abort, or at once when the response is already over, so
+        // the file handle (closed by its stream, autoClose) is always released.
         const z = createEncoder(coding.enc, size, compress!);
         pipeline(fh.createReadStream({ start: 0, end: size - 1, highWaterMark: hwm }), z, () => {});
+        handedOff = true;
         await res.stream(z);
         return true;
       }
@@ -278,14 +283,20 @@ export function serveStatic(root: string, options: StaticOptions = {}): StaticHa
           res.end();
           return true;
         }
+        // The stream closes the file handle (autoClose) when it ends or is destroyed; the writer
+        // destroys it on abort, or at once when the response is already over.
+        const body = fh.createReadStream({ start, end, highWaterMark: hwm });
         handedOff = true;
-        await res.stream(fh.createReadStream({ start, end, highWaterMark: hwm }));
+        await res.stream(body);
         return true;
       }
       const mp = planMultipart(plan.ranges, size, type);
       res.status(206).header('Content-Type', `multipart/byteranges; boundary=${mp.boundary}`);
       res.header('Content-Length', String(mp.length));
       const ranges = plan.ranges;
+      // The part streams share `fh` (autoClose: false) and never close it: the `finally` below does,
+      // once `stream` settles, which it does on completion, abort (the writer returns this generator,
+      // which destroys the part stream it is in) and at once when the response is already over.
       await res.stream(
         (async function* parts() {
           for (let i = 0; i < ranges.length; i++) {
