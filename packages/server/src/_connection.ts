@@ -1,30 +1,52 @@
 /**
  * The connection engine: the one place where sockets and HTTP meet (uWS `HttpContext.h`, hyper
  * `conn.rs` + `dispatch.rs`). Bytes in -> parser -> handler -> response bytes out, kept alive and
- * pipelined, with limits, timeouts and one flush per batch.
+ * pipelined, every resource of a connection bounded.
  *
- * Per connection there is one {@link ConnState} (parser, response queue, cork buffer, deadlines) and
- * per request one {@link Exchange} (the byte sink of its response writer, and its place in the queue).
+ * Per connection there is one {@link ConnState} and per request one {@link Exchange}. The state is
+ * two small enums, and every transition of each is made by one method named in the tables below.
  *
- * Pipelining design: exchanges form a FIFO linked list. Only the head exchange writes to the
- * connection; a later one buffers its bytes until every earlier response has ended, then its buffer
- * moves to the connection in one step. Every byte bound for the socket goes through the cork buffer
- * (`pending`): while a read is being handled (`batching`) nothing is written; at the end of the read
- * the whole batch leaves in ONE `write` of one contiguous buffer (or one string). Writes made outside
- * a read (async handlers) are coalesced the same way and flushed in a microtask.
+ * Reading (what the parser is doing):
+ *
+ * | from        | to          | by                   | when                                               |
+ * |-------------|-------------|----------------------|----------------------------------------------------|
+ * | Idle        | Head        | `startRequest`       | the first byte of a request arrives                |
+ * | Head        | Body        | `onHead`             | a head is complete (the body may be empty)         |
+ * | Body        | Idle        | `onMessageComplete`  | the request is complete and another may follow     |
+ * | any         | Done        | `stopReading`        | close requested, error, FIN, upgrade, cut          |
+ *
+ * Writing (what happens to the connection's output):
+ *
+ * | from        | to          | by                   | when                                               |
+ * |-------------|-------------|----------------------|----------------------------------------------------|
+ * | Open        | Closing     | `closeWhenDone`      | a response or an error says close                  |
+ * | Closing     | Ended       | `flush`              | every queued response is handed to the transport   |
+ * | Open        | Upgraded    | `handOff`            | the upgrade handler owns the connection now        |
+ * | any         | Closed      | `onClose`, `cut`     | the transport closed, or the engine destroyed it   |
+ *
+ * Reading is paused (the parser stops, even inside one read, and the socket stops reading) while
+ * any of these holds; `updateReading` is the one place that decides:
+ * - the transport's write queue is full (`blocked`): the peer does not read our responses;
+ * - `limits.maxPipelined` requests are being handled;
+ * - the request body being parsed has `limits.maxBodyBuffer` bytes its handler has not taken;
+ * - an upgrade waits for earlier responses.
+ * Bytes the parser had not reached when it paused are kept in `held` and parsed on resume.
+ *
+ * Pipelining: exchanges form a FIFO linked list. Only the head exchange writes to the connection;
+ * a later one buffers its bytes until every earlier response has ended. Every byte bound for the
+ * socket goes through the cork buffer (`pending`): while a read is being handled (`batching`)
+ * nothing is written; at the end of the read the whole batch leaves in ONE `write`.
  */
-import {
-  type HttpParseError,
-  type ParserCallbacks,
-  ParseStatus,
-  type RequestHead,
-  RequestParser,
-} from '@strata/http-parser';
-import { type ByteSink, cannedResponse, ResponseWriter } from '@strata/response';
+import { type HttpParseError, ParseStatus, type RequestHead, type RequestParser } from '@strata/http-parser';
+import { cannedResponse, ResponseWriter } from '@strata/response';
 import type { Connection } from '@strata/transport';
 import { ServerError, ServerErrorCode } from './_errors';
+import { Exchange } from './_exchange';
+import { concat, type Flushable, scheduleFlush } from './_flush';
 import type { ServerLimits, ServerTimeouts } from './_options';
-import { type RequestOwner, ServerRequest } from './_request';
+import type { ParserPool, ParserSlot } from './_parser-pool';
+import type { ConnRegistry, Counters } from './_registry';
+import { ServerRequest } from './_request';
 
 /** Handler signature: the router, a function, anything. */
 export type Handler = (req: ServerRequest, res: ResponseWriter) => void | Promise<void>;
@@ -49,100 +71,59 @@ export interface ResponseInfo {
 export interface EngineConfig {
   handler: Handler;
   onUpgrade: UpgradeHandler | null;
+  /** Which offered upgrade protocols `onUpgrade` takes (lower case); null: any but `h2c`. */
+  upgradeProtocols: ReadonlySet<string> | null;
   onError: ((error: unknown, req: ServerRequest | null) => void) | null;
   onResponse: ((info: ResponseInfo) => void) | null;
   limits: ServerLimits;
   timeouts: ServerTimeouts;
   autoContinue: boolean;
+  /** A FIN from the client leaves its requests running (true) or aborts them (false, default). */
+  allowHalfOpen: boolean;
   trust: ((address: string) => boolean) | null;
   /** Parsers of closed connections, reused by new ones (see {@link ParserPool}). */
   parsers: ParserPool;
 }
 
-/**
- * A pooled parser and the callback object it was built with: the callbacks forward to whichever
- * connection holds the slot now, so a parser (its field table is a 1 KiB `Int32Array`, an off-heap
- * backing store) outlives the connection it parsed for. @internal
- */
-export class ParserSlot implements ParserCallbacks {
-  state: ConnState | null = null;
-  readonly parser: RequestParser;
-
-  constructor(limits: ServerLimits) {
-    this.parser = new RequestParser(this, {
-      maxHeadBytes: limits.maxHeaderBytes,
-      maxRequestLineBytes: limits.maxRequestLineBytes,
-      maxHeaders: limits.maxHeaders,
-      maxBodyBytes: limits.maxBodyBytes === 0 ? Number.POSITIVE_INFINITY : limits.maxBodyBytes,
-    });
-  }
-
-  onHead(h: RequestHead): boolean {
-    return this.state!.onHead(h);
-  }
-
-  onBody(chunk: Uint8Array): boolean {
-    return this.state!.onBody(chunk);
-  }
-
-  onMessageComplete(trailers: string[] | null): boolean {
-    return this.state!.onMessageComplete(trailers);
-  }
-}
-
-/** Most parsers a pool keeps (each holds about 1 KiB plus the largest head it buffered). */
-const PARSER_POOL_MAX = 256;
-
-/**
- * Free parsers of one server (all built with its limits). Under `Connection: close` load every
- * request opens a connection: building its parser was a visible share of the per-connection cost.
- * @internal
- */
-export class ParserPool {
-  private readonly free: ParserSlot[] = [];
-  private readonly limits: ServerLimits;
-
-  constructor(limits: ServerLimits) {
-    this.limits = limits;
-  }
-
-  acquire(state: ConnState): ParserSlot {
-    const slot = this.free.pop() ?? new ParserSlot(this.limits);
-    slot.state = state;
-    return slot;
-  }
-
-  /** Back to the pool: the connection is closed and will never call `execute` again. */
-  release(slot: ParserSlot): void {
-    slot.state = null;
-    slot.parser.reset();
-    if (this.free.length < PARSER_POOL_MAX) this.free.push(slot);
-  }
-}
-
-enum Phase {
+/** What the parser is doing (see the table at the top of this file). */
+const Reading = {
   /** No byte of a request is pending. */
-  Idle = 0,
+  Idle: 0,
   /** Head bytes are arriving. */
-  Head = 1,
-  /** Head done, body bytes are arriving. */
-  Body = 2,
-}
+  Head: 1,
+  /** Head done, body bytes are arriving (or the request is complete but not yet reported). */
+  Body: 2,
+  /** Nothing more is parsed on this connection. */
+  Done: 3,
+} as const;
+type Reading = (typeof Reading)[keyof typeof Reading];
+
+/** What happens to the connection's output (see the table at the top of this file). */
+const Writing = {
+  /** Responses are written; the connection stays open. */
+  Open: 0,
+  /** The connection ends once every queued response is flushed. */
+  Closing: 1,
+  /** `end()` was called: the transport flushes and sends FIN; the state waits for its close. */
+  Ended: 2,
+  /** The upgrade handler owns the connection. */
+  Upgraded: 3,
+  /** The transport closed the connection. */
+  Closed: 4,
+} as const;
+type Writing = (typeof Writing)[keyof typeof Writing];
 
 /** 500 that keeps the connection usable (the request's framing is intact). */
 const INTERNAL_ERROR_KEEP = Buffer.from(
   'HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 21\r\n\r\nInternal Server Error',
   'latin1',
 );
-const INTERNAL_ERROR_CLOSE_STATUS = 500;
 
-/**
- * Pre-serialised `Connection: close` error response. `cannedResponse` caches per status and
- * refreshes its `Date` at most once a second, so it is called every time (never cached here).
- */
-function canned(status: number): Uint8Array {
-  return cannedResponse(status);
-}
+/** 400 for a body the handler could not parse (`ERR_INVALID_JSON`): the body was read whole. */
+const BAD_REQUEST_KEEP = Buffer.from(
+  'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 11\r\n\r\nBad Request',
+  'latin1',
+);
 
 /**
  * Bytes the head exchange may queue before its writer is told to wait (`write` returns false),
@@ -151,227 +132,57 @@ function canned(status: number): Uint8Array {
  */
 const PENDING_HIGH_WATER = 64 * 1024;
 
-/** Bytes a chunk will occupy on the wire (strings are UTF-8, as the response writer produces them). */
-function byteLength(chunk: string | Uint8Array): number {
-  return typeof chunk === 'string' ? Buffer.byteLength(chunk, 'utf8') : chunk.length;
+/** After `end()`, how long a peer that never closes its side (and never reads) keeps the socket. */
+const ENDED_GRACE_MS = 5_000;
+
+/**
+ * Whether an error escaping a handler is the client's doing (it went away, sent too much, sent a
+ * bad body, took too long), not a bug: such errors are counted, never logged as handler errors.
+ */
+function clientFault(e: unknown): boolean {
+  if (e instanceof ServerError) {
+    const c = e.code;
+    return (
+      c === ServerErrorCode.ABORTED ||
+      c === ServerErrorCode.BODY_TOO_LARGE ||
+      c === ServerErrorCode.INVALID_JSON ||
+      c === ServerErrorCode.HEADERS_TIMEOUT ||
+      c === ServerErrorCode.REQUEST_TIMEOUT ||
+      c === ServerErrorCode.SEND_TIMEOUT
+    );
+  }
+  if (e === null || typeof e !== 'object') return false;
+  const code = (e as { code?: unknown }).code;
+  // A response aborted because its connection went away (`@strata/response`), or an AbortSignal's
+  // AbortError whose reason is one of ours.
+  if (code === 'ERR_RESPONSE_ABORTED') return true;
+  if ((e as { name?: unknown }).name === 'AbortError') return true;
+  return false;
 }
 
-/** Join a batch into one contiguous buffer (one `write`, cheaper than `writev`: see ANCHORS.md). */
-function concat(parts: (string | Uint8Array)[]): string | Uint8Array {
-  let allStrings = true;
-  for (let i = 0; i < parts.length; i++) {
-    if (typeof parts[i] !== 'string') {
-      allStrings = false;
-      break;
-    }
-  }
-  if (allStrings) return (parts as string[]).join('');
-  let total = 0;
-  for (let i = 0; i < parts.length; i++) total += byteLength(parts[i]!);
-  const out = Buffer.allocUnsafe(total);
-  let at = 0;
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i]!;
-    if (typeof p === 'string') at += out.write(p, at, 'utf8');
-    else {
-      out.set(p, at);
-      at += p.length;
+/** The Upgrade field's protocol names, lower case, without versions (`websocket`, `h2c`). */
+function offeredProtocols(raw: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length !== 7 || name.toLowerCase() !== 'upgrade') continue;
+    const parts = raw[i + 1]!.split(',');
+    for (let j = 0; j < parts.length; j++) {
+      const p = parts[j]!.trim();
+      const slash = p.indexOf('/');
+      const n = (slash === -1 ? p : p.slice(0, slash)).toLowerCase();
+      if (n !== '') out.push(n);
     }
   }
   return out;
 }
 
 /**
- * Connections with a flush scheduled, flushed by one shared microtask (no per-connection closure).
- * A connection appears at most once: `flushScheduled` guards it, and `flush` clears the flag first.
- */
-const flushQueue: ConnState[] = [];
-let flushQueued = false;
-
-function runFlushes(): void {
-  // A flush may schedule more (a drain listener that writes): they join this same pass.
-  let i = 0;
-  try {
-    for (; i < flushQueue.length; i++) {
-      const state = flushQueue[i]!;
-      if (state.flushScheduled) state.flush();
-    }
-  } finally {
-    flushQueued = false;
-    if (i >= flushQueue.length) flushQueue.length = 0;
-    else {
-      // A callback threw: the connections after it still get their flush, in a new microtask.
-      flushQueue.splice(0, i + 1);
-      if (flushQueue.length > 0) {
-        flushQueued = true;
-        queueMicrotask(runFlushes);
-      }
-    }
-  }
-}
-
-/**
- * The open connections of one server, for its sweep and shutdown: an intrusive doubly linked list
- * through the states themselves. Not a Set: V8 rebuilds a Set's table every few dozen adds and
- * deletes and links each replaced table to its successor, so under short connections every table
- * survived the scavenge and was promoted. @internal
- */
-export class ConnRegistry {
-  first: ConnState | null = null;
-  size = 0;
-
-  /** Whether `s` is in the list: it has a predecessor, or it is the first. */
-  has(s: ConnState): boolean {
-    return s.regPrev !== null || this.first === s;
-  }
-
-  add(s: ConnState): void {
-    if (this.has(s)) return;
-    const first = this.first;
-    if (first !== null) first.regPrev = s;
-    s.regNext = first;
-    s.regPrev = null;
-    this.first = s;
-    this.size++;
-  }
-
-  delete(s: ConnState): void {
-    if (!this.has(s)) return;
-    const prev = s.regPrev;
-    const next = s.regNext;
-    if (prev !== null) prev.regNext = next;
-    else this.first = next;
-    if (next !== null) next.regPrev = prev;
-    s.regPrev = s.regNext = null;
-    this.size--;
-  }
-
-  /** A copy of the members (safe to iterate while they leave). */
-  toArray(): ConnState[] {
-    const out: ConnState[] = [];
-    for (let s = this.first; s !== null; s = s.regNext) out.push(s);
-    return out;
-  }
-}
-
-/** Server-wide counters, updated by every connection. @internal */
-export class Counters {
-  requests = 0;
-  responses = 0;
-  /** Responses per status code (index = status). */
-  readonly byStatus = new Float64Array(600);
-  responded(status: number): void {
-    this.responses++;
-    if (status > 0 && status < 600) this.byStatus[status]!++;
-  }
-}
-
-/**
- * One request/response pair: the response writer's byte sink and the request's body owner.
- * @internal
- */
-export class Exchange implements ByteSink, RequestOwner {
-  readonly state: ConnState;
-  readonly req: ServerRequest | null;
-  res: ResponseWriter | null = null;
-  next: Exchange | null = null;
-  /** Bytes buffered while an earlier response is still open. */
-  chunks: (string | Uint8Array)[] | null = null;
-  buffered = 0;
-  /** The response's bytes are complete. */
-  ended = false;
-  /** Writes are ignored (the server took over the response, or the connection is gone). */
-  dead = false;
-  /** The connection closes after this response. */
-  keepAlive: boolean;
-  /** `Expect: 100-continue` was asked / answered. */
-  expect = false;
-  continued = false;
-  /** Status when the server wrote the response itself (canned). */
-  status = 0;
-  bytes = 0;
-  start = 0;
-  drain: (() => void) | null = null;
-
-  constructor(state: ConnState, req: ServerRequest | null, keepAlive: boolean) {
-    this.state = state;
-    this.req = req;
-    this.keepAlive = keepAlive;
-  }
-
-  write(chunk: string | Uint8Array): boolean {
-    if (this.dead || this.ended) return false;
-    const s = this.state;
-    if (s.logBytes) this.bytes += byteLength(chunk);
-    if (s.head === this) return s.out(chunk);
-    if (this.chunks === null) this.chunks = [chunk];
-    else this.chunks.push(chunk);
-    this.buffered += chunk.length;
-    // A response queued behind a slow one holds its bytes here: ask its writer to wait past 64 KiB.
-    return this.buffered < 65536;
-  }
-
-  cork(): void {
-    this.state.corkDepth++;
-  }
-
-  uncork(): void {
-    const s = this.state;
-    if (s.corkDepth > 0 && --s.corkDepth === 0 && !s.batching) {
-      // Every response has ended (e.g. `send` corks around its bytes and its end): nothing more is
-      // coming from this tick's writer, so the bytes leave now instead of in a microtask.
-      if (s.head === null && s.upgradeReq === null) s.flush();
-      else s.scheduleFlush();
-    }
-  }
-
-  onDrain(listener: () => void): void {
-    this.drain = listener;
-    const s = this.state;
-    // Not blocked any more (or never was, for a queued exchange that is now the head): call it soon.
-    if (s.head === this && !s.blocked) s.scheduleFlush();
-  }
-
-  end(): void {
-    if (this.ended) return;
-    this.ended = true;
-    const s = this.state;
-    if (s.head !== this) return;
-    s.advance();
-    // The last queued response finished outside a read (an async handler): its bytes leave now
-    // instead of in a microtask (one write either way; an upgrade still waits for its microtask).
-    if (s.flushScheduled && s.head === null && !s.batching && s.corkDepth === 0 && s.upgradeReq === null) {
-      s.flush();
-    }
-  }
-
-  /** The server answers instead of the handler (errors): raw bytes, then the exchange ends. */
-  respondRaw(bytes: Uint8Array, status: number, keepAlive: boolean): void {
-    if (!keepAlive) this.keepAlive = false;
-    this.status = status;
-    this.write(bytes);
-    this.dead = true;
-    this.end();
-  }
-
-  bodyWanted(_req: ServerRequest): void {
-    if (this.expect && !this.continued && this.state.config.autoContinue) this.sendContinue();
-  }
-
-  sendContinue(): void {
-    const res = this.res;
-    if (res === null || res.headersSent || this.continued) return;
-    this.continued = true;
-    res.writeContinue();
-  }
-}
-
-/**
  * Per-connection state: parser, response queue, cork buffer, deadlines. It is the parser's callback
- * object, so a request allocates only its head, request, exchange and writer.
+ * target, so a request allocates only its head, request, exchange and writer.
  * @internal
  */
-export class ConnState {
+export class ConnState implements Flushable {
   readonly conn: Connection;
   readonly config: EngineConfig;
   readonly registry: ConnRegistry;
@@ -389,36 +200,44 @@ export class ConnState {
   /** The server is shutting down: every new request gets `Connection: close`. */
   draining = false;
 
+  reading: Reading = Reading.Idle;
+  writing: Writing = Writing.Open;
+
   /** Response queue: the head writes to the socket, the others buffer. */
   head: Exchange | null = null;
   tail: Exchange | null = null;
   queued = 0;
-  /** The exchange whose request body is being parsed. */
+  /** The exchange whose request body is being parsed (null between requests and while draining). */
   parsing: Exchange | null = null;
   /** A request with a body whose handler has not been called yet (see onHead). */
   deferred: Exchange | null = null;
-  phase: Phase = Phase.Idle;
+  /** The body being parsed belongs to a finished response: bytes are counted and dropped. */
+  drainingBody = false;
+  drainedBytes = 0;
+  drainDeadline = 0;
+
+  /** Bytes of the last read the parser had not reached when it paused (parsed on resume). */
+  held: Uint8Array | null = null;
+  /** Inside `execute` (or the end of a read): the parser must not be re-entered. */
+  batching = false;
 
   /** Cork buffer: everything bound for the socket until the next flush. */
   pending: (string | Uint8Array)[] = [];
   /** Length of `pending` (UTF-16 units for strings: close enough for a high-water mark). */
   pendingBytes = 0;
-  batching = false;
   corkDepth = 0;
   flushScheduled = false;
   /** The transport said false: wait for drain before reading more requests. */
   blocked = false;
+  /** When `blocked` began (the send timeout counts from here). */
+  blockedSince = 0;
   readPaused = false;
 
-  /** Stop parsing: bytes that arrive are ignored (after Connection: close, an error, half-close). */
-  readDone = false;
-  /** Close the connection once every queued response has been flushed. */
-  endAfterFlush = false;
-  closed = false;
   /** Upgrade waiting for earlier responses: request and the bytes after its head. */
   upgradeReq: ServerRequest | null = null;
   upgradeHead: Uint8Array | null = null;
-  upgraded = false;
+  /** The head in progress is CONNECT (an upgrade that cannot be declined). */
+  connectHead = false;
 
   requests = 0;
   /** Whether the request being parsed allows another one after it. */
@@ -426,8 +245,8 @@ export class ConnState {
   headDeadline = 0;
   requestDeadline = 0;
   idleSince: number;
-  /** When the server decided to close (to destroy a peer that never reads the last bytes). */
-  closingSince = 0;
+  /** When the connection was ended (`end()`), to cut a peer that never closes its side. */
+  endedAt = 0;
 
   constructor(
     conn: Connection,
@@ -454,112 +273,218 @@ export class ConnState {
   // ---- transport events -------------------------------------------------------------------------
 
   onData(chunk: Uint8Array): void {
-    if (this.readDone || this.upgraded) return; // after Connection: close / an error: ignore (never resync)
-    if (this.phase === Phase.Idle) this.startRequest();
+    // After Connection: close, an error or an upgrade: ignore (never resynchronise).
+    if (this.reading === Reading.Done || this.writing !== Writing.Open) return;
+    const held = this.held;
+    if (held !== null) {
+      // Paused with bytes held, yet the transport delivered more (a read already under way): they
+      // queue behind the held bytes, in order, as one copy.
+      const both = new Uint8Array(held.length + chunk.length);
+      both.set(held);
+      both.set(chunk, held.length);
+      this.held = both;
+      return;
+    }
     this.batching = true;
-    const status = this.parser.execute(chunk);
-    if (status === ParseStatus.ERROR) this.parseError(this.parser.error as HttpParseError);
-    else if (status === ParseStatus.UPGRADE) this.upgradeStop(chunk, this.parser.consumed);
-    // PAUSED: onMessageComplete of a request that closes the connection; the rest is ignored.
-    if (this.deferred !== null) this.invokeDeferred();
-    this.batching = false;
-    this.flush();
+    this.feed(chunk);
+    this.endBatch();
   }
 
   onDrain(): void {
     this.blocked = false;
+    this.blockedSince = 0;
     const head = this.head;
     if (head !== null && head.drain !== null) {
       const d = head.drain;
       head.drain = null;
       d();
     }
-    this.updateReading();
+    this.resumeReading();
   }
 
-  /** The client half-closed: answer what is complete, then close. */
+  /** The client half-closed (FIN). */
   onEnd(): void {
-    if (this.upgraded || this.closed) return;
+    if (this.writing !== Writing.Open && this.writing !== Writing.Closing) return;
     // Requests still in flight may ask for the client's address after the socket has gone: read
     // it while the socket is still open (a no-op when it is known already).
     if (this.head !== null) void this.conn.remoteAddress;
-    if (!this.readDone) {
-      this.readDone = true;
-      const parsing = this.parsing;
-      if (parsing !== null && parsing.req !== null && !parsing.req._bodyDone) {
-        parsing.req._fail(
-          new ServerError(ServerErrorCode.ABORTED, 'client ended the request body early'),
-          false,
-        );
-      }
-      this.parsing = null;
-      this.phase = Phase.Idle;
+    const parsing = this.parsing;
+    this.stopReading();
+    if (parsing !== null && parsing.req !== null && !parsing.req._bodyDone) {
+      parsing.req._fail(
+        new ServerError(ServerErrorCode.ABORTED, 'client ended the request body early'),
+        false,
+      );
+    }
+    if (!this.config.allowHalfOpen && this.head !== null) {
+      // As node:http does (httpAllowHalfOpen false): a client that closed its side has gone. The
+      // responses not yet complete are aborted (signals fire, streams close their sources); those
+      // already retired have been handed over and are flushed before the connection ends.
+      for (let ex: Exchange | null = this.head; ex !== null; ex = ex.next)
+        if (!ex.ended) this.counters.aborted++;
+      this.dropQueue('client closed its side of the connection');
     }
     this.closeWhenDone();
   }
 
   onClose(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.writing === Writing.Closed) return;
+    const wasUpgraded = this.writing === Writing.Upgraded;
+    this.writing = Writing.Closed;
+    this.reading = Reading.Done;
+    this.held = null;
     this.registry.delete(this);
-    if (this.upgraded) return;
-    this.deferred = null;
-    // Built only when a request is pending: capturing a stack costs more than the rest of a close.
-    const gone =
-      this.head === null ? null : new ServerError(ServerErrorCode.ABORTED, 'client closed the connection');
-    for (let ex = this.head; ex !== null; ex = ex.next) {
-      ex.dead = true;
-      if (ex.req !== null) ex.req._fail(gone!, true);
-      if (ex.drain !== null) {
-        const d = ex.drain;
-        ex.drain = null;
-        d();
-      }
-    }
-    this.head = this.tail = this.parsing = null;
-    this.queued = 0;
-    this.pending.length = 0;
-    this.pendingBytes = 0;
+    if (wasUpgraded) return;
+    this.abortAll('client closed the connection');
   }
 
   /** The transport closed the connection: its parser goes back to the pool (never after an upgrade). */
   releaseParser(): void {
     const slot = this.parserSlot;
-    if (slot === null || this.upgraded) return;
+    if (slot === null || this.writing === Writing.Upgraded) return;
     this.parserSlot = null;
-    this.readDone = true; // onData ignores anything late: the parser may belong to another connection now
+    this.reading = Reading.Done; // onData ignores anything late: the parser may belong to another connection now
     this.config.parsers.release(slot);
+  }
+
+  // ---- reading ----------------------------------------------------------------------------------
+
+  /** Parse `chunk` (inside a batch); whatever the parser does not reach is held. */
+  feed(chunk: Uint8Array): void {
+    if (this.reading === Reading.Idle) this.startRequest();
+    const parser = this.parser;
+    let status = parser.execute(chunk);
+    for (;;) {
+      if (status === ParseStatus.PAUSED) {
+        if (this.reading !== Reading.Done) {
+          // Held even when empty: a head without a body paused in onHead completes on the next
+          // `execute`. A view of a read nothing reuses is kept; otherwise the rest is copied (at
+          // most one read, and only while the connection is paused).
+          const rest = chunk.subarray(parser.consumed);
+          this.held = this.stableChunks ? rest : Uint8Array.prototype.slice.call(rest);
+        }
+      } else if (status === ParseStatus.UPGRADE) {
+        if (this.upgradeReq === null && !this.connectHead && parser.declineUpgrade()) {
+          // RFC 9110 section 7.8: the server ignores the Upgrade and serves the request as HTTP/1.1.
+          chunk = chunk.subarray(parser.consumed);
+          status = chunk.length > 0 ? parser.execute(chunk) : ParseStatus.OK;
+          continue;
+        }
+        this.upgradeStop(chunk, parser.consumed);
+      } else if (status === ParseStatus.ERROR) {
+        this.failRequest((parser.error as HttpParseError).status, parser.error as HttpParseError);
+      }
+      break;
+    }
+  }
+
+  /** End of a batch: call a deferred handler, parse what was held if nothing pauses now, flush. */
+  endBatch(): void {
+    for (;;) {
+      if (this.deferred !== null) this.invokeDeferred();
+      const held = this.held;
+      if (held === null || this.mustPause() || this.reading === Reading.Done) break;
+      this.held = null;
+      this.feed(held);
+    }
+    if (this.reading === Reading.Done) this.held = null;
+    this.batching = false;
+    this.updateReading();
+    this.flush();
+  }
+
+  /** Whether reading must stop now (see the list at the top of this file). */
+  mustPause(): boolean {
+    if (this.blocked || this.upgradeReq !== null) return true;
+    if (this.queued >= this.config.limits.maxPipelined) return true;
+    const p = this.parsing;
+    return p !== null && p.req !== null && p.req._buffered >= this.config.limits.maxBodyBuffer;
+  }
+
+  /** The one place that pauses and resumes the socket. */
+  updateReading(): void {
+    const pause =
+      this.writing === Writing.Open &&
+      this.reading !== Reading.Done &&
+      (this.held !== null || this.mustPause());
+    if (pause && !this.readPaused) {
+      this.readPaused = true;
+      this.conn.pause();
+    } else if (!pause && this.readPaused) {
+      this.readPaused = false;
+      if (this.writing === Writing.Open || this.writing === Writing.Closing) this.conn.resume();
+    }
+  }
+
+  /** A reason to pause may have cleared: parse what was held, then resume the socket. */
+  resumeReading(): void {
+    if (this.batching) return; // the batch in progress looks again at its end
+    if (this.held !== null && this.reading !== Reading.Done && !this.mustPause()) {
+      this.batching = true;
+      this.endBatch();
+      return;
+    }
+    this.updateReading();
+  }
+
+  /** Idle -> Head. */
+  startRequest(): void {
+    this.reading = Reading.Head;
+    this.conn.idle = false;
+    const t = this.config.timeouts;
+    const now = this.clock.now;
+    this.headDeadline = t.headers > 0 ? now + t.headers : 0;
+    this.requestDeadline = t.request > 0 ? now + t.request : 0;
+  }
+
+  /** any -> Done: nothing more is parsed; bytes that arrive are ignored. */
+  stopReading(): void {
+    this.reading = Reading.Done;
+    this.held = null;
+    this.parsing = null;
+    this.drainingBody = false;
+    this.headDeadline = this.requestDeadline = this.drainDeadline = 0;
   }
 
   // ---- parser callbacks -------------------------------------------------------------------------
 
+  /** Head -> Body. Returns true to pause the parser (the pipeline is full). */
   onHead(h: RequestHead): boolean {
     // The connection is closing (an earlier response in this read said so): ignore the rest.
-    if (this.readDone) return true;
-    this.phase = Phase.Body;
+    if (this.reading === Reading.Done) return true;
+    this.reading = Reading.Body;
     this.headDeadline = 0;
     const cfg = this.config;
     this.requests++;
     const conn = this.conn;
     const hasBody = h.chunked || h.contentLength > 0;
-    if (h.upgrade && cfg.onUpgrade !== null) {
-      this.upgradeReq = new ServerRequest(
-        null,
-        h.method,
-        h.target,
-        h.versionMinor,
-        h.rawHeaders,
-        h.host,
-        h.contentLength,
-        false,
-        conn,
-        conn.encrypted,
-        cfg.trust,
-      );
-      return false;
+    const limit = cfg.limits.maxBodyBytes === 0 ? Number.POSITIVE_INFINITY : cfg.limits.maxBodyBytes;
+    this.connectHead = false;
+    let upgrade = h.upgrade;
+    if (upgrade) {
+      this.connectHead = h.method === 'CONNECT';
+      if (cfg.onUpgrade !== null && (this.connectHead || this.takesUpgrade(h.rawHeaders))) {
+        this.upgradeReq = new ServerRequest(
+          null,
+          h.method,
+          h.target,
+          h.versionMinor,
+          h.rawHeaders,
+          h.host,
+          h.contentLength,
+          false,
+          conn,
+          conn.encrypted,
+          cfg.trust,
+        );
+        return false;
+      }
+      // Declined (no handler, or a protocol it does not take): served as plain HTTP/1.1. CONNECT
+      // cannot be: its bytes after the head are a tunnel, so its connection closes after the answer.
+      upgrade = this.connectHead;
     }
     const max = cfg.limits.maxRequestsPerConnection;
-    const keepAlive = h.keepAlive && !h.upgrade && !this.draining && (max === 0 || this.requests < max);
+    const keepAlive = h.keepAlive && !upgrade && !this.draining && (max === 0 || this.requests < max);
     this.lastKeepAlive = keepAlive;
     this.counters.requests++;
     const req = new ServerRequest(
@@ -574,6 +499,7 @@ export class ConnState {
       conn,
       conn.encrypted,
       cfg.trust,
+      limit,
     );
     const ex = new Exchange(this, req, keepAlive);
     req._owner = ex;
@@ -588,38 +514,105 @@ export class ConnState {
     }
     this.queued++;
     this.parsing = hasBody ? ex : null;
-    if (this.queued >= cfg.limits.maxPipelined) this.updateReading();
+    this.drainingBody = false;
     // A request with a body is handed to the handler once its body is complete, or at the end of
     // this read, whichever comes first: a small body read together with its head is then complete
     // when the handler asks for it (no wait), and a large one still streams.
     if (hasBody) this.deferred = ex;
     else this.invoke(ex, req, res);
+    // maxPipelined holds inside one read: stop parsing here until a response finishes.
+    return this.queued >= cfg.limits.maxPipelined;
+  }
+
+  /** Whether the upgrade handler takes one of the protocols this request offers. */
+  takesUpgrade(raw: string[]): boolean {
+    const offered = offeredProtocols(raw);
+    const accepted = this.config.upgradeProtocols;
+    for (let i = 0; i < offered.length; i++) {
+      const p = offered[i]!;
+      if (accepted === null ? p !== 'h2c' : accepted.has(p)) return true;
+    }
     return false;
   }
 
+  /** Returns true to pause the parser (the handler has not taken `maxBodyBuffer` bytes). */
   onBody(chunk: Uint8Array): boolean {
+    if (this.drainingBody) {
+      this.drainedBytes += chunk.length;
+      if (this.drainedBytes > this.config.limits.maxDrainBytes) {
+        // More unread body than is worth reading: close instead (the response is already out).
+        this.stopReading();
+        this.markLastExchange();
+        this.closeWhenDone();
+        return true;
+      }
+      return false;
+    }
     const ex = this.parsing;
-    if (ex !== null && ex.req !== null) ex.req._push(chunk, this.stableChunks);
-    return false;
+    if (ex === null || ex.req === null) return false;
+    const req = ex.req;
+    req._push(chunk, this.stableChunks);
+    if (req._consumed && req._received > req._limit) {
+      this.tooLarge(ex);
+      return true;
+    }
+    return req._buffered >= this.config.limits.maxBodyBuffer;
   }
 
+  /** Body -> Idle (or Done when the request said close). */
   onMessageComplete(trailers: string[] | null): boolean {
     const ex = this.parsing;
     if (ex !== null && ex.req !== null) ex.req._complete(trailers);
     if (this.deferred !== null) this.invokeDeferred();
     this.parsing = null;
-    this.phase = Phase.Idle;
+    this.drainingBody = false;
+    this.drainDeadline = 0;
+    this.reading = Reading.Idle;
     this.requestDeadline = 0;
     if (this.head === null) this.becomeIdle();
-    if (!this.lastKeepAlive || this.readDone || this.draining) {
+    if (!this.lastKeepAlive || this.draining) {
       // Connection: close (or HTTP/1.0, or the last allowed request): bytes after it are ignored.
-      this.readDone = true;
+      this.stopReading();
       return true;
     }
     return false;
   }
 
-  // ---- handler ---------------------------------------------------------------------------------
+  // ---- the request body -------------------------------------------------------------------------
+
+  /** The handler started reading the body of `ex`: check the limit, then `100 Continue`. */
+  bodyWanted(ex: Exchange, req: ServerRequest): void {
+    if (req.contentLength > req._limit || req._received > req._limit) {
+      this.tooLarge(ex);
+      return;
+    }
+    if (!req._bodyDone && ex.expect && !ex.continued && this.config.autoContinue) ex.sendContinue();
+  }
+
+  /** The handler took the buffered body of `ex`: reading may resume. */
+  bodyRead(ex: Exchange): void {
+    if (ex === this.parsing && this.readPaused) this.resumeReading();
+  }
+
+  /** The body of `ex` is over its limit: the read fails, 413 (when nothing was sent yet), then close. */
+  tooLarge(ex: Exchange): void {
+    const error = new ServerError(ServerErrorCode.BODY_TOO_LARGE, 'request body is larger than its limit');
+    if (ex === this.parsing) {
+      // Still arriving: the rest of the body is never read, so the connection closes after the 413.
+      this.failRequest(413, error);
+      return;
+    }
+    // The whole body had arrived (read together with its head) before the handler asked for it.
+    this.counters.rejected++;
+    if (ex.req !== null) ex.req._reject(error);
+    const res = ex.res;
+    if (!ex.ended && !ex.dead && res !== null && !res.headersSent) {
+      ex.respondRaw(cannedResponse(413), 413, false);
+      if (!this.batching) this.scheduleFlush();
+    }
+  }
+
+  // ---- handler ----------------------------------------------------------------------------------
 
   invokeDeferred(): void {
     const ex = this.deferred!;
@@ -638,22 +631,35 @@ export class ConnState {
     }
   }
 
-  /** A handler threw: 500 when nothing was sent yet, else the response is cut and the connection closes. */
+  /**
+   * A handler threw. The client's own faults (gone, too large, bad JSON, timed out) are counted,
+   * not logged; a bad JSON body answers 400. Anything else is logged once through `onError` and
+   * answers 500 when nothing was sent yet; otherwise the response is cut and the connection closes.
+   */
   handlerFailed(ex: Exchange, error: unknown): void {
-    const onError = this.config.onError;
-    if (onError !== null) {
-      try {
-        onError(error, ex.req);
-      } catch {
-        // a failing logger must not take the connection down
+    // Whatever a handler throws after its client went away is a consequence of that (a write to a
+    // finished response, a stream cut short), not a bug to log.
+    const client = ex.aborted || clientFault(error);
+    if (!client) {
+      const onError = this.config.onError;
+      if (onError !== null) {
+        try {
+          onError(error, ex.req);
+        } catch {
+          // a failing logger must not take the connection down
+        }
       }
     }
     if (ex.dead || ex.ended) return;
     const res = ex.res;
     if (res !== null && !res.headersSent) {
+      const invalidJson = error instanceof ServerError && error.code === ServerErrorCode.INVALID_JSON;
+      if (invalidJson) this.counters.rejected++;
       // The request framing is intact: the parser discards any unread body, so keep-alive survives.
       const keep = ex.keepAlive && ex.req !== null && ex.req.httpVersion === '1.1';
-      ex.respondRaw(keep ? INTERNAL_ERROR_KEEP : canned(INTERNAL_ERROR_CLOSE_STATUS), 500, keep);
+      const status = invalidJson ? 400 : 500;
+      const bytes = keep ? (invalidJson ? BAD_REQUEST_KEEP : INTERNAL_ERROR_KEEP) : cannedResponse(status);
+      ex.respondRaw(bytes, status, keep);
     } else {
       // Half a response is on its way: the client must see it cut, so the connection closes after it.
       ex.keepAlive = false;
@@ -663,7 +669,7 @@ export class ConnState {
     if (!this.batching) this.scheduleFlush();
   }
 
-  // ---- queue -----------------------------------------------------------------------------------
+  // ---- queue ------------------------------------------------------------------------------------
 
   /** Head exchange ended: retire it (and every already-finished one behind it). */
   advance(): void {
@@ -676,20 +682,23 @@ export class ConnState {
       ex.next = null;
       const res = ex.res;
       let keep = ex.keepAlive && (res === null || res.keepAlive);
-      // Expect: 100-continue answered without reading: the body may or may not follow, framing is lost.
-      if (keep && ex.expect && !ex.continued && ex.req !== null && !ex.req._bodyDone) keep = false;
+      const req = ex.req;
+      if (keep && req !== null && !req._bodyDone) {
+        // Expect: 100-continue answered without reading: the body may or may not follow, framing is lost.
+        if (ex.expect && !ex.continued) keep = false;
+        else if (ex === this.parsing) keep = this.startDrain(ex, req);
+      }
       if (this.config.onResponse !== null) this.logResponse(ex);
-      this.engineCount(ex);
+      this.counters.responded(ex.status !== 0 ? ex.status : res !== null ? res.statusCode : 0);
       if (!keep) {
         this.dropQueue();
-        this.readDone = true;
+        this.stopReading();
         this.closeWhenDone();
         break;
       }
       const nx = this.head;
       if (nx === null) {
-        if (this.phase === Phase.Idle) this.becomeIdle();
-        if (this.readDone) this.closeWhenDone();
+        if (this.reading === Reading.Idle) this.becomeIdle();
         break;
       }
       const chunks = nx.chunks;
@@ -702,29 +711,73 @@ export class ConnState {
         }
         if (!this.batching) this.scheduleFlush();
       }
+      if (nx.drain !== null && !this.batching) this.scheduleFlush();
     }
-    if (this.readPaused) this.updateReading();
     if (this.upgradeReq !== null && this.head === null && !this.batching) this.scheduleFlush();
+    // The last queued response finished outside a read (an async handler): its bytes leave now
+    // instead of in a microtask (one write either way; an upgrade still waits for its microtask).
+    if (this.head === null && this.flushScheduled && !this.batching && this.corkDepth === 0) {
+      if (this.upgradeReq === null) this.flush();
+    }
+    this.resumeReading();
   }
 
-  /** Responses queued behind one that closes the connection are never sent. */
-  dropQueue(): void {
+  /**
+   * The response of `ex` ended before its body was read: drop the body as it comes, within
+   * `maxDrainBytes` and `timeouts.drain`. Returns false when the rest is too long to be worth it.
+   */
+  startDrain(ex: Exchange, req: ServerRequest): boolean {
+    const limits = this.config.limits;
+    if (req.contentLength >= 0 && req.contentLength - req._received > limits.maxDrainBytes) return false;
+    req._discard();
+    this.parsing = null;
+    if (this.deferred === ex) this.deferred = null;
+    this.drainingBody = true;
+    this.drainedBytes = 0;
+    const t = this.config.timeouts.drain;
+    this.drainDeadline = t > 0 ? this.clock.now + t : 0;
+    return true;
+  }
+
+  /** The connection closes after the last queued response (or now, when none is queued). */
+  markLastExchange(): void {
+    const tail = this.tail;
+    if (tail !== null) tail.keepAlive = false;
+  }
+
+  /** Every exchange still queued is aborted and never sent (bytes already flushed stay sent). */
+  dropQueue(why = 'connection closing before this request was answered'): void {
     const head = this.head;
     this.head = this.tail = this.parsing = this.deferred = null;
     this.queued = 0;
     if (head === null) return;
-    const gone = new ServerError(
-      ServerErrorCode.ABORTED,
-      'connection closing before this request was answered',
-    );
-    for (let ex: Exchange | null = head; ex !== null; ex = ex.next) {
-      ex.dead = true;
-      if (ex.req !== null) ex.req._fail(gone, true);
+    const gone = new ServerError(ServerErrorCode.ABORTED, why);
+    for (let ex: Exchange | null = head; ex !== null; ) {
+      const next: Exchange | null = ex.next;
+      ex.next = null;
+      ex.abort(gone, true);
+      ex = next;
     }
   }
 
-  engineCount(ex: Exchange): void {
-    this.counters.responded(ex.status !== 0 ? ex.status : ex.res !== null ? ex.res.statusCode : 0);
+  /** Every exchange is aborted: the connection is gone or being cut. */
+  abortAll(why: string): void {
+    this.deferred = null;
+    const head = this.head;
+    this.head = this.tail = this.parsing = null;
+    this.queued = 0;
+    this.pending.length = 0;
+    this.pendingBytes = 0;
+    if (head === null) return;
+    // Built only when a request is pending: capturing a stack costs more than the rest of a close.
+    const gone = new ServerError(ServerErrorCode.ABORTED, why);
+    for (let ex: Exchange | null = head; ex !== null; ) {
+      const next: Exchange | null = ex.next;
+      ex.next = null;
+      if (!ex.ended) this.counters.aborted++;
+      ex.abort(gone, true);
+      ex = next;
+    }
   }
 
   logResponse(ex: Exchange): void {
@@ -744,7 +797,7 @@ export class ConnState {
     }
   }
 
-  // ---- output ----------------------------------------------------------------------------------
+  // ---- output -----------------------------------------------------------------------------------
 
   /** Bytes of the head exchange, bound for the socket. */
   out(chunk: string | Uint8Array): boolean {
@@ -754,20 +807,24 @@ export class ConnState {
     return !this.blocked && this.pendingBytes < PENDING_HIGH_WATER;
   }
 
+  /** The outermost `uncork` of a response writer. */
+  uncorked(): void {
+    if (this.batching) return;
+    // Every response has ended (e.g. `send` corks around its bytes and its end): nothing more is
+    // coming from this tick's writer, so the bytes leave now instead of in a microtask.
+    if (this.head === null && this.upgradeReq === null) this.flush();
+    else this.scheduleFlush();
+  }
+
   scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    flushQueue.push(this);
-    if (!flushQueued) {
-      flushQueued = true;
-      queueMicrotask(runFlushes);
-    }
+    scheduleFlush(this);
   }
 
   /** One write for everything produced since the last flush. */
   flush(): void {
     this.flushScheduled = false;
-    if (this.closed) return;
+    const w = this.writing;
+    if (w !== Writing.Open && w !== Writing.Closing) return;
     const p = this.pending;
     const n = p.length;
     if (n > 0) {
@@ -779,8 +836,9 @@ export class ConnState {
         p.length = 0;
       }
       this.pendingBytes = 0;
-      if (!this.conn.write(data)) {
+      if (!this.conn.write(data) && !this.blocked) {
         this.blocked = true;
+        this.blockedSince = this.clock.now || 1;
         this.updateReading();
       }
     }
@@ -788,15 +846,16 @@ export class ConnState {
       this.handOff();
       return;
     }
-    if (this.endAfterFlush && this.head === null) {
-      this.closed = true;
-      this.registry.delete(this);
+    const head = this.head;
+    if (w === Writing.Closing && head === null) {
+      // Closing -> Ended: every byte is with the transport, which sends FIN after it.
+      this.writing = Writing.Ended;
+      this.endedAt = this.clock.now || 1;
       this.conn.end();
       return;
     }
-    const head = this.head;
     // Tell the transport only once the bytes are handed over: a graceful close ends idle connections.
-    if (head === null && this.phase === Phase.Idle) this.conn.idle = true;
+    if (head === null && this.reading === Reading.Idle) this.conn.idle = true;
     if (head !== null && head.drain !== null && !this.blocked) {
       const d = head.drain;
       head.drain = null;
@@ -804,41 +863,35 @@ export class ConnState {
     }
   }
 
-  /** Close once the queue is empty and flushed. */
+  /** Open -> Closing: close once the queue is empty and flushed. */
   closeWhenDone(): void {
-    this.endAfterFlush = true;
-    if (this.closingSince === 0) this.closingSince = this.clock.now || 1;
+    if (this.writing === Writing.Open) this.writing = Writing.Closing;
+    if (this.writing !== Writing.Closing) return;
     if (!this.batching) this.scheduleFlush();
   }
 
-  /** Pause reading while the peer does not read or too many responses wait; resume when not. */
-  updateReading(): void {
-    const pause = this.blocked || this.queued >= this.config.limits.maxPipelined || this.upgradeReq !== null;
-    if (pause && !this.readPaused) {
-      this.readPaused = true;
-      this.conn.pause();
-    } else if (!pause && this.readPaused) {
-      this.readPaused = false;
-      this.conn.resume();
-    }
+  /** any -> Closed by the engine: a timeout or a stalled peer. Everything in flight is aborted. */
+  cut(error: ServerError): void {
+    if (this.writing === Writing.Closed) return;
+    this.counters.timedOut++;
+    const upgraded = this.writing === Writing.Upgraded;
+    this.writing = Writing.Closed;
+    this.stopReading();
+    this.registry.delete(this);
+    if (!upgraded) this.abortAll(error.message);
+    this.conn.destroy(error);
   }
 
-  // ---- errors, upgrade, timeouts ---------------------------------------------------------------
+  // ---- errors, upgrade, timeouts ----------------------------------------------------------------
 
-  /** Framing error: answer it in order with its canned response, then close (never resynchronise). */
-  parseError(error: HttpParseError): void {
-    this.failRequest(error.status, error);
-  }
-
+  /** Answer the request being parsed (or a new slot) with a canned error in order, then close. */
   failRequest(status: number, error: Error): void {
-    this.readDone = true;
-    this.phase = Phase.Idle;
-    this.headDeadline = this.requestDeadline = 0;
-    const bytes = canned(status);
+    if (status !== 408) this.counters.rejected++;
+    const bytes = cannedResponse(status);
     const parsing = this.parsing;
-    this.parsing = null;
     // A handler never called for the failing request is not called at all: the error answers it.
     if (this.deferred === parsing) this.deferred = null;
+    this.stopReading();
     if (parsing !== null && parsing.req !== null) {
       parsing.req._fail(error, false);
       // The request whose body failed gets the error response, if its handler has not started one.
@@ -866,18 +919,15 @@ export class ConnState {
     this.closeWhenDone();
   }
 
-  /** The parser stopped after an Upgrade/CONNECT head. */
+  /** The parser stopped after an Upgrade/CONNECT head that the engine does not decline. */
   upgradeStop(chunk: Uint8Array, consumed: number): void {
-    this.readDone = true;
-    this.phase = Phase.Idle;
-    this.requestDeadline = 0;
+    const parsing = this.parsing;
+    this.stopReading();
     if (this.upgradeReq === null) {
-      // No upgrade handler: the request went to the normal handler; it has no body we can frame.
-      const ex = this.parsing;
-      if (ex !== null && ex.req !== null) ex.req._complete(null);
-      this.parsing = null;
-      const tail = this.tail;
-      if (tail !== null) tail.keepAlive = false;
+      // CONNECT without an upgrade handler: it went to the normal handler; the bytes after its head
+      // are a tunnel nobody reads, so the connection closes after the response.
+      if (parsing !== null && parsing.req !== null) parsing.req._complete(null);
+      this.markLastExchange();
       if (this.head === null) this.closeWhenDone();
       return;
     }
@@ -888,12 +938,12 @@ export class ConnState {
     this.updateReading();
   }
 
-  /** Every earlier response is out: the connection now belongs to the upgrade handler. */
+  /** Open -> Upgraded: every earlier response is out; the connection belongs to the upgrade handler. */
   handOff(): void {
     const req = this.upgradeReq!;
     const head = this.upgradeHead ?? new Uint8Array(0);
     this.upgradeReq = this.upgradeHead = null;
-    this.upgraded = true;
+    this.writing = Writing.Upgraded;
     this.registry.delete(this);
     if (this.readPaused) {
       this.readPaused = false;
@@ -912,62 +962,77 @@ export class ConnState {
     this.idleSince = this.clock.now;
   }
 
-  startRequest(): void {
-    this.phase = Phase.Head;
-    this.conn.idle = false;
-    const t = this.config.timeouts;
-    const now = this.clock.now;
-    this.headDeadline = t.headers > 0 ? now + t.headers : 0;
-    this.requestDeadline = t.request > 0 ? now + t.request : 0;
+  /** The send timeout of the response being written now (ms; 0: none). */
+  sendTimeout(): number {
+    const head = this.head;
+    if (head !== null && head.sendTimeout >= 0) return head.sendTimeout;
+    return this.config.timeouts.send;
   }
 
-  /** Called by the server's sweep with the current time. */
+  /** Called by the server's sweep with the current time: every deadline of this connection. */
   sweep(now: number): void {
-    if (this.closed || this.upgraded) return;
-    if (this.endAfterFlush) {
-      // Closing, but the peer never reads the last bytes: give it one keep-alive period, then cut.
-      const grace = Math.max(this.config.timeouts.headers, 1000);
-      if (this.closingSince !== 0 && now - this.closingSince >= grace) {
-        this.closed = true;
-        this.registry.delete(this);
-        this.conn.destroy();
+    const w = this.writing;
+    if (w === Writing.Closed || w === Writing.Upgraded) return;
+    const t = this.config.timeouts;
+    if (w === Writing.Ended) {
+      // FIN sent: a peer that neither reads the last bytes nor closes its side is cut.
+      const grace = t.send > 0 ? Math.min(t.send, ENDED_GRACE_MS) : ENDED_GRACE_MS;
+      if (now - this.endedAt >= grace) {
+        this.cut(new ServerError(ServerErrorCode.SEND_TIMEOUT, 'peer did not close after the last response'));
       }
       return;
     }
+    if (this.blocked) {
+      const send = this.sendTimeout();
+      if (send > 0 && now - this.blockedSince >= send) {
+        this.cut(new ServerError(ServerErrorCode.SEND_TIMEOUT, 'client did not read the response in time'));
+        return;
+      }
+    }
+    if (w === Writing.Closing) return;
     if (this.headDeadline !== 0 && now >= this.headDeadline) {
       this.failRequest(
         408,
         new ServerError(ServerErrorCode.HEADERS_TIMEOUT, 'request head not received in time'),
       );
-    } else if (this.requestDeadline !== 0 && now >= this.requestDeadline && this.phase !== Phase.Idle) {
+      this.counters.timedOut++;
+    } else if (this.requestDeadline !== 0 && now >= this.requestDeadline && this.reading !== Reading.Idle) {
       this.failRequest(408, new ServerError(ServerErrorCode.REQUEST_TIMEOUT, 'request not received in time'));
+      this.counters.timedOut++;
+    } else if (this.drainDeadline !== 0 && now >= this.drainDeadline && this.drainingBody) {
+      // The unread body of a finished response did not arrive in time: stop waiting for it.
+      this.counters.timedOut++;
+      this.stopReading();
+      this.markLastExchange();
+      this.closeWhenDone();
+      if (this.head === null) this.flush();
     } else if (
       this.head === null &&
-      this.phase === Phase.Idle &&
-      this.config.timeouts.keepAlive > 0 &&
-      now - this.idleSince >= this.config.timeouts.keepAlive
+      this.reading === Reading.Idle &&
+      t.keepAlive > 0 &&
+      now - this.idleSince >= t.keepAlive
     ) {
-      this.closed = true;
-      this.registry.delete(this);
-      this.conn.end();
+      this.stopReading();
+      this.closeWhenDone();
+      this.flush();
     }
   }
 
   /** Graceful shutdown: idle connections close now, busy ones after their current responses. */
   shutdown(): void {
-    if (this.closed || this.upgraded) return;
-    if (this.head === null && this.phase === Phase.Idle) {
-      this.readDone = true;
+    if (this.writing !== Writing.Open) return;
+    if (this.head === null && this.reading === Reading.Idle) {
+      this.stopReading();
       this.closeWhenDone();
       return;
     }
     // A request still arriving completes and is answered with `Connection: close`; otherwise the
     // connection closes right after the responses already queued (their framing is kept).
     this.draining = true;
-    if (this.phase === Phase.Head) return;
+    if (this.reading === Reading.Head) return;
     // No request in progress: nothing after the queued ones is accepted (a pipelined request read
     // later would be answered by nobody once the last queued response closes the connection).
-    if (this.phase === Phase.Idle) this.readDone = true;
+    if (this.reading === Reading.Idle) this.stopReading();
     const tail = this.tail;
     if (tail !== null) {
       tail.keepAlive = false;

@@ -13,7 +13,9 @@ export const ServerErrorCode = {
   HEADERS_TIMEOUT: 'ERR_HEADERS_TIMEOUT',
   /** The whole request (head and body) did not arrive within `timeouts.request`. */
   REQUEST_TIMEOUT: 'ERR_REQUEST_TIMEOUT',
-  /** The body is larger than `limits.maxBodyBytes`. */
+  /** A response made no progress for `timeouts.send` (the client stopped reading): the connection was cut. */
+  SEND_TIMEOUT: 'ERR_SEND_TIMEOUT',
+  /** The body is larger than `limits.maxBodyBytes` (or the request's `setBodyLimit`). */
   BODY_TOO_LARGE: 'ERR_BODY_TOO_LARGE',
   /** The client went away before the body was complete. */
   ABORTED: 'ERR_ABORTED',
@@ -36,6 +38,7 @@ export type ServerErrorCodeValue = (typeof ServerErrorCode)[keyof typeof ServerE
 export const STATUS_BY_CODE: Readonly<Record<ServerErrorCodeValue, number>> = {
   ERR_HEADERS_TIMEOUT: 408,
   ERR_REQUEST_TIMEOUT: 408,
+  ERR_SEND_TIMEOUT: 408,
   ERR_BODY_TOO_LARGE: 413,
   ERR_ABORTED: 400,
   ERR_BODY_CONSUMED: 500,

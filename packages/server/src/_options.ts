@@ -11,11 +11,27 @@ export interface ServerLimits {
   maxRequestLineBytes: number;
   /** Header field lines in the head (431). */
   maxHeaders: number;
-  /** Bytes of request body, declared or streamed (413). */
+  /**
+   * Bytes of one request body, declared or streamed (413). A handler may raise or lower it for one
+   * request with `req.setBodyLimit(bytes)` before it reads the body; 0 means no limit.
+   */
   maxBodyBytes: number;
+  /**
+   * Bytes of request body buffered ahead of the handler. Past it the engine stops parsing and
+   * reading the socket until the handler takes what is buffered (the client's TCP window closes).
+   */
+  maxBodyBuffer: number;
+  /**
+   * Bytes of a request body the handler never read that the engine reads and discards after the
+   * response, to keep the connection alive. A longer remainder closes the connection instead.
+   */
+  maxDrainBytes: number;
   /** Requests served on one connection before the server answers `Connection: close` (0 = no limit). */
   maxRequestsPerConnection: number;
-  /** Responses queued behind an unfinished one before the server stops reading the connection. */
+  /**
+   * Requests of one connection being handled at once (pipelined requests whose responses are not
+   * finished). At the bound the engine stops parsing, even inside one read, until one finishes.
+   */
   maxPipelined: number;
 }
 
@@ -27,6 +43,14 @@ export interface ServerTimeouts {
   request: number;
   /** An idle keep-alive connection (no request in progress) is closed after this long. */
   keepAlive: number;
+  /**
+   * A response that makes no progress this long (the peer's window stays closed: nothing written
+   * is taken) closes its connection: its handler's stream is aborted and its files are closed.
+   * A handler may change it for its own response with `req.setSendTimeout(ms)` (0: none).
+   */
+  send: number;
+  /** An unread request body is drained after its response for at most this long, then the connection closes. */
+  drain: number;
 }
 
 /** Defaults for {@link ServerLimits}. */
@@ -37,12 +61,20 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = {
   maxRequestLineBytes: 8 * 1024,
   // 100: node:http's maxHeadersCount; real browsers send 10-30.
   maxHeaders: 100,
-  // 1 MiB: nginx client_max_body_size and fastify bodyLimit; raise it per server for uploads.
+  // 1 MiB: nginx client_max_body_size and fastify bodyLimit; raise it per route with
+  // req.setBodyLimit() for uploads (the body streams, so a large limit costs no memory).
   maxBodyBytes: 1024 * 1024,
+  // 64 KiB: one socket read (Node reads 64 KiB at a time); node:http's request stream pauses the
+  // socket at 16 KiB. Bounds the memory of a slow consumer to this plus one read.
+  maxBodyBuffer: 64 * 1024,
+  // 64 KiB: one socket read; a larger unread remainder costs the client less to resend on a new
+  // connection than the server to read and throw away.
+  maxDrainBytes: 64 * 1024,
   // 0 (no limit), like node:http: reuse is the point of keep-alive; set it behind an L4 balancer to rebalance.
   maxRequestsPerConnection: 0,
-  // 128 responses waiting on a slow earlier one: bounds memory per connection, far beyond real pipelines.
-  maxPipelined: 128,
+  // 16: the deepest pipelines clients use (wrk --pipeline 16). Each handler in flight may hold one
+  // write of any size while it waits its turn, so memory per connection is at most this many writes.
+  maxPipelined: 16,
 };
 
 /** Defaults for {@link ServerTimeouts}. */
@@ -56,6 +88,12 @@ export const DEFAULT_TIMEOUTS: Readonly<ServerTimeouts> = {
   // first, the proxy may send a request on a connection the server is closing and answer 502
   // (node:http's 5 s default is the classic cause).
   keepAlive: 75_000,
+  // 30 s: a live client's receive window reopens within milliseconds of its reads; one closed for
+  // 30 s is stalled or gone. Half of nginx's send_timeout (60 s), since here each stalled response
+  // also holds a handler, its open file and its compressor.
+  send: 30_000,
+  // 2 s: enough to read maxDrainBytes at any real link speed (node-server drains for 500 ms).
+  drain: 2_000,
 };
 
 /** Resolve partial limits against the defaults and validate them. */
@@ -65,6 +103,8 @@ export function resolveLimits(input: Partial<ServerLimits> | undefined): ServerL
     const v = out[key];
     if (!Number.isInteger(v) || v < 0) throw new RangeError(`limits.${key} must be a non-negative integer`);
   }
+  if (out.maxPipelined < 1) throw new RangeError('limits.maxPipelined must be at least 1');
+  if (out.maxBodyBuffer < 1) throw new RangeError('limits.maxBodyBuffer must be at least 1');
   return out;
 }
 
@@ -84,6 +124,8 @@ export function sweepInterval(t: ServerTimeouts): number {
   if (t.headers > 0) min = Math.min(min, t.headers);
   if (t.request > 0) min = Math.min(min, t.request);
   if (t.keepAlive > 0) min = Math.min(min, t.keepAlive);
+  if (t.send > 0) min = Math.min(min, t.send);
+  if (t.drain > 0) min = Math.min(min, t.drain);
   if (min === Number.POSITIVE_INFINITY) return 1000;
   return Math.max(10, Math.min(1000, Math.floor(min / 4)));
 }

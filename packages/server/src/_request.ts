@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { ServerError, ServerErrorCode } from './_errors';
 import { type ForwardedInfo, resolveForwarded } from './_proxy';
 
@@ -7,8 +8,15 @@ import { type ForwardedInfo, resolveForwarded } from './_proxy';
  * @internal
  */
 export interface RequestOwner {
-  /** The handler started reading the body (the engine sends `100 Continue` in automatic mode). */
+  /**
+   * The handler started reading the body: the engine checks the body limit (413) and, in automatic
+   * mode, sends `100 Continue`.
+   */
   bodyWanted(req: ServerRequest): void;
+  /** The handler took every buffered body byte: the engine may read more from the socket. */
+  bodyRead(req: ServerRequest): void;
+  /** `req.setSendTimeout(ms)`: this response's send timeout. */
+  setSendTimeout(ms: number): void;
 }
 
 /**
@@ -98,14 +106,23 @@ export class ServerRequest {
   /** @internal */ _trust: ((a: string) => boolean) | null;
   /** @internal */ _hasBody: boolean;
   private _chunks: Uint8Array[] | null = null;
-  private _received = 0;
+  /** @internal body bytes received so far (kept or not). */
+  _received = 0;
+  /** @internal body bytes buffered and not yet taken by the handler. */
+  _buffered = 0;
+  /** @internal the body limit in bytes (`Infinity`: none). */
+  _limit: number;
+  /** @internal the response ended before the body was read: body bytes are dropped as they come. */
+  _discarding = false;
   private _state: BodyState;
   private _bodyError: Error | null = null;
-  private _consumed = false;
+  /** @internal the handler started reading the body. */
+  _consumed = false;
   private _wake: (() => void) | null = null;
   private _controller: AbortController | null = null;
   private _gone: Error | null = null;
   private _pathEnd = -2;
+  private _pathStart = 0;
   private _forwarded: ForwardedInfo | null = null;
 
   /** @internal */
@@ -121,7 +138,9 @@ export class ServerRequest {
     peer: RequestPeer,
     encrypted: boolean,
     trust: ((a: string) => boolean) | null,
+    bodyLimit = Number.POSITIVE_INFINITY,
   ) {
+    this._limit = bodyLimit;
     this._owner = owner;
     this.method = method;
     this.url = url;
@@ -157,14 +176,39 @@ export class ServerRequest {
   }
 
   private _split(): number {
-    if (this._pathEnd === -2) this._pathEnd = this.url.indexOf('?'); // '?'
+    if (this._pathEnd === -2) {
+      const url = this.url;
+      if (url.charCodeAt(0) !== 47 /* '/' */ && url !== '*' && this.method !== 'CONNECT') {
+        // absolute-form `scheme://authority/path?query` (RFC 9112 section 3.2.2): the path is the
+        // origin-form part, so a check written against `path` sees what an origin-form request
+        // would show. The parser validated the scheme and the authority.
+        const scheme = url.indexOf(':');
+        let p = scheme + 1;
+        if (url.charCodeAt(p) === 47 /* '/' */ && url.charCodeAt(p + 1) === 47) {
+          p += 2;
+          while (p < url.length) {
+            const c = url.charCodeAt(p);
+            if (c === 47 /* '/' */ || c === 63 /* '?' */ || c === 35 /* '#' */) break;
+            p++;
+          }
+        }
+        this._pathStart = p;
+      }
+      this._pathEnd = this.url.indexOf('?', this._pathStart); // '?'
+    }
     return this._pathEnd;
   }
 
-  /** The target's path (before `?`), not decoded. */
+  /**
+   * The target's path (before `?`), not decoded. For an absolute-form target
+   * (`GET http://host/a?b`, as sent to a proxy) it is the path part (`/a`; `/` when empty), and
+   * {@link host} is the target's authority. For `*` and CONNECT's `host:port` it is the target.
+   */
   get path(): string {
     const q = this._split();
-    return q === -1 ? this.url : this.url.slice(0, q);
+    const start = this._pathStart;
+    const path = q === -1 ? this.url.slice(start) : this.url.slice(start, q);
+    return start > 0 && path === '' ? '/' : path;
   }
 
   /** The raw query string after `?` (without it), `''` when none. */
@@ -228,18 +272,68 @@ export class ServerRequest {
   }
 
   /**
+   * Limit this request's body to `bytes` (0: no limit), in place of the server's
+   * `limits.maxBodyBytes`. Call it before reading the body: a body declared or streamed past the
+   * limit is refused with 413 and the connection closes. The body streams with backpressure, so a
+   * large limit costs no memory unless the handler buffers the body (`bytes()`, `text()`, `json()`).
+   *
+   * @example
+   * ```ts
+   * router.add('POST', '/upload', async (req, res) => {
+   *   req.setBodyLimit(0); // any size: hashed as it streams, never held whole
+   *   const hash = createHash('sha256');
+   *   for await (const chunk of req) hash.update(chunk);
+   *   res.send(hash.digest('hex'));
+   * });
+   * ```
+   */
+  setBodyLimit(bytes: number): this {
+    if (!Number.isFinite(bytes) || bytes < 0) {
+      throw new ServerError(
+        ServerErrorCode.INVALID_OPTION,
+        'setBodyLimit: bytes must be a non-negative number',
+      );
+    }
+    this._limit = bytes === 0 ? Number.POSITIVE_INFINITY : bytes;
+    return this;
+  }
+
+  /**
+   * This response's send timeout in ms, in place of the server's `timeouts.send`: a response whose
+   * bytes the client does not take for this long closes the connection. 0 turns it off for this
+   * response (a Server-Sent Events stream to clients that may stall on purpose, a long poll).
+   */
+  setSendTimeout(ms: number): this {
+    if (!Number.isFinite(ms) || ms < 0) {
+      throw new ServerError(
+        ServerErrorCode.INVALID_OPTION,
+        'setSendTimeout: ms must be a non-negative number',
+      );
+    }
+    if (this._owner !== null) this._owner.setSendTimeout(ms);
+    return this;
+  }
+
+  /**
    * @internal body bytes: a view valid during the call, copied here, unless `stable` (the transport
    * never reuses its read buffers) and the view is at least half of its buffer: then the view is
-   * kept as it is (no copy; keeping it pins at most twice its size). Returns the total so far.
+   * kept as it is (no copy; keeping it pins at most twice its size).
    */
-  _push(chunk: Uint8Array, stable: boolean): number {
-    if (this._state !== BodyState.Open) return this._received;
+  _push(chunk: Uint8Array, stable: boolean): void {
+    this._received += chunk.length;
+    if (this._state !== BodyState.Open || this._discarding) return;
     const copy = stable && chunk.byteLength * 2 >= chunk.buffer.byteLength ? chunk : copyChunk(chunk);
     if (this._chunks === null) this._chunks = [copy];
     else this._chunks.push(copy);
-    this._received += chunk.length;
+    this._buffered += chunk.length;
     this._notify();
-    return this._received;
+  }
+
+  /** @internal the response ended without reading the body: drop what is buffered and what comes. */
+  _discard(): void {
+    this._discarding = true;
+    this._chunks = null;
+    this._buffered = 0;
   }
 
   /** @internal */
@@ -262,6 +356,15 @@ export class ServerRequest {
     this._notify();
   }
 
+  /** @internal the body is refused (over its limit) even if it arrived whole: reads reject with `error`. */
+  _reject(error: Error): void {
+    this._chunks = null;
+    this._buffered = 0;
+    this._state = BodyState.Failed;
+    this._bodyError = error;
+    this._notify();
+  }
+
   /** @internal the body was fully received (or there was none). */
   get _bodyDone(): boolean {
     return this._state !== BodyState.Open;
@@ -278,10 +381,29 @@ export class ServerRequest {
   private _claim(): void {
     if (this._consumed) throw new ServerError(ServerErrorCode.BODY_CONSUMED, 'request body already consumed');
     this._consumed = true;
-    if (this._state === BodyState.Open && this._owner !== null) this._owner.bodyWanted(this);
+    if (this._hasBody && this._owner !== null) this._owner.bodyWanted(this);
   }
 
-  /** The whole body (up to `limits.maxBodyBytes`), one copy. Rejects with a {@link ServerError}. */
+  /** Take every buffered chunk (null when none); the connection may read more. */
+  private _take(): Uint8Array[] | null {
+    const chunks = this._chunks;
+    if (chunks === null) return null;
+    this._chunks = null;
+    const was = this._buffered;
+    this._buffered = 0;
+    if (this._state === BodyState.Open && this._owner !== null && was > 0) this._owner.bodyRead(this);
+    return chunks;
+  }
+
+  private _wait(): Promise<void> {
+    return new Promise<void>((r) => (this._wake = r));
+  }
+
+  /**
+   * The whole body (up to the body limit: `limits.maxBodyBytes` or {@link setBodyLimit}), one copy.
+   * Rejects with a {@link ServerError}: `ERR_BODY_TOO_LARGE` (the server answers 413),
+   * `ERR_ABORTED` (the client went away), `ERR_BODY_CONSUMED` (read twice).
+   */
   bytes(): Promise<Uint8Array> {
     try {
       this._claim();
@@ -292,23 +414,33 @@ export class ServerRequest {
     if (this._state === BodyState.Complete && this._chunks !== null && this._chunks.length === 1) {
       const only = this._chunks[0]!;
       this._chunks = null;
+      this._buffered = 0;
       return Promise.resolve(only);
     }
     return this._collect();
   }
 
   private async _collect(): Promise<Uint8Array> {
-    while (this._state === BodyState.Open) await new Promise<void>((r) => (this._wake = r));
-    if (this._state === BodyState.Failed) throw this._bodyError!;
-    const chunks = this._chunks;
-    this._chunks = null;
-    if (chunks === null) return EMPTY;
-    if (chunks.length === 1) return chunks[0]!;
-    const out = new Uint8Array(this._received);
+    let all: Uint8Array[] | null = null;
+    for (;;) {
+      const chunks = this._take();
+      if (chunks !== null) {
+        if (all === null) all = chunks;
+        else for (let i = 0; i < chunks.length; i++) all.push(chunks[i]!);
+      }
+      if (this._state === BodyState.Failed) throw this._bodyError!;
+      if (this._state === BodyState.Complete && this._chunks === null) break;
+      if (this._state === BodyState.Open && this._chunks === null) await this._wait();
+    }
+    if (all === null) return EMPTY;
+    if (all.length === 1) return all[0]!;
+    let total = 0;
+    for (let i = 0; i < all.length; i++) total += all[i]!.length;
+    const out = new Uint8Array(total);
     let at = 0;
-    for (let i = 0; i < chunks.length; i++) {
-      out.set(chunks[i]!, at);
-      at += chunks[i]!.length;
+    for (let i = 0; i < all.length; i++) {
+      out.set(all[i]!, at);
+      at += all[i]!.length;
     }
     return out;
   }
@@ -323,7 +455,10 @@ export class ServerRequest {
     return decoder.decode(await this.bytes());
   }
 
-  /** The body parsed as JSON; rejects with `ERR_INVALID_JSON` when it is not JSON. */
+  /**
+   * The body parsed as JSON. Rejects with `ERR_INVALID_JSON` (status 400) when it is not JSON: a
+   * handler that lets it escape answers 400, not 500.
+   */
   async json<T = unknown>(): Promise<T> {
     const text = await this.text();
     try {
@@ -333,34 +468,54 @@ export class ServerRequest {
     }
   }
 
-  /** Body chunks as they arrive (the caller owns each: a copy, or a view of a read nothing reuses). */
+  /**
+   * Body chunks as they arrive, with backpressure: at most `limits.maxBodyBuffer` bytes wait ahead
+   * of the loop; past that the server stops reading the socket until the loop takes them. The caller
+   * owns each chunk (a copy, or a view of a read nothing reuses). Throws a {@link ServerError} when the
+   * body fails (client gone, limit, timeout).
+   */
   async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
     this._claim();
     for (;;) {
-      const chunks = this._chunks;
+      const chunks = this._take();
       if (chunks !== null) {
-        this._chunks = null;
         for (let i = 0; i < chunks.length; i++) yield chunks[i]!;
         continue;
       }
       if (this._state === BodyState.Complete) return;
       if (this._state === BodyState.Failed) throw this._bodyError!;
-      await new Promise<void>((r) => (this._wake = r));
+      await this._wait();
     }
   }
 
-  /** The body as a Web `ReadableStream` of byte chunks. */
+  /** The body as a Web `ReadableStream` of byte chunks (pulled: backpressure as the iterator). */
   stream(): ReadableStream<Uint8Array> {
     const it = this[Symbol.asyncIterator]();
-    return new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        const r = await it.next();
-        if (r.done) controller.close();
-        else controller.enqueue(r.value);
+    return new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          const r = await it.next();
+          if (r.done) controller.close();
+          else controller.enqueue(r.value);
+        },
+        async cancel() {
+          await it.return(undefined);
+        },
       },
-      async cancel() {
-        await it.return(undefined);
-      },
-    });
+      { highWaterMark: 0 },
+    );
+  }
+
+  /**
+   * The body as a Node `Readable` (for `pipeline()` and libraries that take a stream), with the
+   * iterator's backpressure: the socket is read only as fast as the `Readable` is consumed.
+   *
+   * @example
+   * ```ts
+   * await pipeline(req.readable(), createWriteStream('/tmp/upload'));
+   * ```
+   */
+  readable(): Readable {
+    return Readable.from(this[Symbol.asyncIterator](), { objectMode: false, highWaterMark: 0 });
   }
 }

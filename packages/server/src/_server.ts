@@ -6,12 +6,9 @@ import {
   listen,
 } from '@strata/transport';
 import {
-  ConnRegistry,
   ConnState,
-  Counters,
   type EngineConfig,
   type Handler,
-  ParserPool,
   type ResponseInfo,
   type UpgradeHandler,
 } from './_connection';
@@ -23,7 +20,9 @@ import {
   type ServerTimeouts,
   sweepInterval,
 } from './_options';
+import { ParserPool } from './_parser-pool';
 import { compileTrust, type TrustProxy } from './_proxy';
+import { ConnRegistry, Counters } from './_registry';
 import type { ServerRequest } from './_request';
 
 /** Options of {@link createServer}. */
@@ -36,6 +35,20 @@ export interface ServerOptions {
    * such requests go to `handler` and the connection closes after the response.
    */
   onUpgrade?: UpgradeHandler;
+  /**
+   * The `Upgrade` protocols `onUpgrade` takes (names without versions, any case: `['websocket']`).
+   * A request offering none of them is served by `handler` as plain HTTP/1.1 (RFC 9110 section
+   * 7.8: a server may ignore an Upgrade). Default: every protocol except `h2c` (this server does
+   * not speak HTTP/2, so `curl --http2` gets its HTTP/1.1 answer). CONNECT always goes to `onUpgrade`.
+   */
+  upgradeProtocols?: readonly string[];
+  /**
+   * What a FIN from the client (it closed its side) means. `false` (default, as node:http's
+   * `httpAllowHalfOpen`): the client has gone; every response not yet complete is aborted (its
+   * request's `signal` fires, a streamed body closes its source) and the connection closes once
+   * what was complete is flushed. `true`: requests already received are still answered.
+   */
+  allowHalfOpen?: boolean;
   /** Size limits (see `DEFAULT_LIMITS`). */
   limits?: Partial<ServerLimits>;
   /** Timeouts in ms (see `DEFAULT_TIMEOUTS`). */
@@ -87,6 +100,12 @@ export interface ServerStats {
   byStatus: Record<string, number>;
   /** Responses with a 4xx or 5xx status. */
   errors: number;
+  /** Requests whose client went away (reset, close or FIN) before their response was complete. */
+  aborted: number;
+  /** Connections cut by a timeout: headers or request (408), send, drain, or a close never acknowledged. */
+  timedOut: number;
+  /** Requests refused for a limit or bad syntax: parse errors, 413, 414, 431, bad JSON bodies. */
+  rejected: number;
   bytesIn: number;
   bytesOut: number;
 }
@@ -137,9 +156,18 @@ export function createEngine(options: ServerOptions): Engine {
     throw new ServerError(ServerErrorCode.INVALID_OPTION, "expectContinue must be 'auto' or 'handler'");
   }
   const limits = resolveLimits(options.limits);
+  const protocols = options.upgradeProtocols;
+  if (protocols !== undefined && !Array.isArray(protocols)) {
+    throw new ServerError(
+      ServerErrorCode.INVALID_OPTION,
+      'upgradeProtocols must be an array of protocol names',
+    );
+  }
   const config: EngineConfig = {
     handler: options.handler,
     onUpgrade: options.onUpgrade ?? null,
+    upgradeProtocols: protocols === undefined ? null : new Set(protocols.map((p) => p.toLowerCase())),
+    allowHalfOpen: options.allowHalfOpen === true,
     onError: options.onError ?? null,
     onResponse: options.onResponse ?? null,
     limits,
@@ -266,6 +294,9 @@ export function createServer(options: ServerOptions): Server {
         responses: counters.responses,
         byStatus,
         errors,
+        aborted: counters.aborted,
+        timedOut: counters.timedOut,
+        rejected: counters.rejected,
         bytesIn: t?.bytesIn ?? 0,
         bytesOut: t?.bytesOut ?? 0,
       };

@@ -93,6 +93,8 @@ describe('client address, read on first use', () => {
     let seen!: (v: string) => void;
     const afterClose = new Promise<string>((r) => (seen = r));
     const { port } = await serve({
+      // Half-open allowed: the FIN alone does not abort the request (see fin.test.ts for the default).
+      allowHalfOpen: true,
       async handler(req, res) {
         entered();
         await clientGone;

@@ -67,7 +67,7 @@ describe('open connections (sweep and shutdown list)', () => {
 
 describe('ConnRegistry membership', () => {
   it('add and delete are idempotent, from any position', async () => {
-    const { ConnRegistry } = await import('../src/_connection');
+    const { ConnRegistry } = await import('../src/_registry');
     type Member = Parameters<InstanceType<typeof ConnRegistry>['add']>[0];
     const reg = new ConnRegistry();
     const m = Array.from({ length: 4 }, () => ({ regPrev: null, regNext: null }) as unknown as Member);

@@ -1,0 +1,82 @@
+/**
+ * The engine's write batching: each connection's cork buffer is flushed in ONE `write` of one
+ * contiguous buffer (cheaper than `writev`: see ANCHORS.md), at the end of the read that produced it
+ * or, for writes made outside a read (async handlers), in one shared microtask for every connection.
+ */
+
+/** Something with a cork buffer to flush (a connection's state). */
+export interface Flushable {
+  /** Set by {@link scheduleFlush}, cleared by `flush` before it writes. */
+  flushScheduled: boolean;
+  flush(): void;
+}
+
+/** Bytes a chunk will occupy on the wire (strings are UTF-8, as the response writer produces them). */
+export function byteLength(chunk: string | Uint8Array): number {
+  return typeof chunk === 'string' ? Buffer.byteLength(chunk, 'utf8') : chunk.length;
+}
+
+/** Join a batch into one contiguous buffer (or one string when every part is a string). */
+export function concat(parts: (string | Uint8Array)[]): string | Uint8Array {
+  let allStrings = true;
+  for (let i = 0; i < parts.length; i++) {
+    if (typeof parts[i] !== 'string') {
+      allStrings = false;
+      break;
+    }
+  }
+  if (allStrings) return (parts as string[]).join('');
+  let total = 0;
+  for (let i = 0; i < parts.length; i++) total += byteLength(parts[i]!);
+  const out = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    if (typeof p === 'string') at += out.write(p, at, 'utf8');
+    else {
+      out.set(p, at);
+      at += p.length;
+    }
+  }
+  return out;
+}
+
+/**
+ * Connections with a flush scheduled, flushed by one shared microtask (no per-connection closure).
+ * A connection appears at most once: `flushScheduled` guards it, and `flush` clears the flag first.
+ */
+const flushQueue: Flushable[] = [];
+let flushQueued = false;
+
+function runFlushes(): void {
+  // A flush may schedule more (a drain listener that writes): they join this same pass.
+  let i = 0;
+  try {
+    for (; i < flushQueue.length; i++) {
+      const state = flushQueue[i]!;
+      if (state.flushScheduled) state.flush();
+    }
+  } finally {
+    flushQueued = false;
+    if (i >= flushQueue.length) flushQueue.length = 0;
+    else {
+      // A callback threw: the connections after it still get their flush, in a new microtask.
+      flushQueue.splice(0, i + 1);
+      if (flushQueue.length > 0) {
+        flushQueued = true;
+        queueMicrotask(runFlushes);
+      }
+    }
+  }
+}
+
+/** Flush `f` in the shared microtask (once, however often this is called before it runs). */
+export function scheduleFlush(f: Flushable): void {
+  if (f.flushScheduled) return;
+  f.flushScheduled = true;
+  flushQueue.push(f);
+  if (!flushQueued) {
+    flushQueued = true;
+    queueMicrotask(runFlushes);
+  }
+}
