@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Server, serve } from '../src/index';
-import { run } from './_helpers';
+import { raw, run, statuses } from './_helpers';
 
 let server: Server | null = null;
 afterEach(async () => {
@@ -59,5 +59,92 @@ describe('serve({ fetch }): Web-standard adapter', () => {
 
     const missing = await fetch(`${base}/nope`);
     expect(missing.status).toBe(404);
+  });
+});
+
+/** Head and body of the one response in `text` (a raw exchange that ended with the connection). */
+function split(text: string): { head: string; body: string } {
+  const at = text.indexOf('\r\n\r\n');
+  return { head: text.slice(0, at + 2), body: text.slice(at + 4) };
+}
+
+describe('serve({ fetch }): framing edge cases', () => {
+  it('a stream with more chunks ready than it reads ahead goes out chunked, every byte in order', async () => {
+    const parts = Array.from({ length: 20 }, (_, i) => `part${i};`);
+    server = await serve({
+      fetch: () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            start(ctl) {
+              for (const p of parts) ctl.enqueue(new TextEncoder().encode(p));
+              ctl.close();
+            },
+          }),
+        ),
+    });
+    const { port } = server.address() as { port: number };
+    const r = await raw(port, ['GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n']);
+    const { head, body } = split(r.text);
+    expect(head).toMatch(/\r\nTransfer-Encoding: chunked\r\n/);
+    expect(head).not.toMatch(/content-length/i);
+    expect(body.replace(/(^|\r\n)[0-9a-f]+\r\n/g, '')).toBe(`${parts.join('')}\r\n`);
+  });
+
+  it('an empty body gets Content-Length: 0; HEAD keeps an app-set length and sends no body', async () => {
+    const app = new Hono();
+    app.get('/empty', (c) => c.body(''));
+    app.get('/sized', (c) => c.body('12345', 200, { 'content-length': '5' }));
+    server = await serve({ fetch: app.fetch });
+    const { port } = server.address() as { port: number };
+    const empty = await raw(port, ['GET /empty HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n']);
+    expect(split(empty.text).head).toMatch(/\r\nContent-Length: 0\r\n/);
+    const head = await raw(port, ['HEAD /sized HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n']);
+    expect(split(head.text).head).toMatch(/\r\nContent-Length: 5\r\n/);
+    expect(split(head.text).body).toBe('');
+  });
+
+  it('a body that fails before the head is a 500 that keeps the connection', async () => {
+    server = await serve({
+      fetch: () =>
+        new Response(
+          new ReadableStream({
+            pull() {
+              throw new Error('broken source');
+            },
+          }),
+        ),
+      onError: () => {},
+    });
+    const { port } = server.address() as { port: number };
+    const r = await raw(port, [
+      'GET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
+    ]);
+    expect(statuses(r.text)).toEqual([500, 500]);
+  });
+
+  it('a trusted X-Forwarded-Host that is no host is a 400, not a URL with another host or path', async () => {
+    server = await serve({ fetch: (req) => new Response(req.url), trustProxy: ['127.0.0.1'] });
+    const { port } = server.address() as { port: number };
+    const bad = await raw(port, [
+      'GET /p HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.7\r\nX-Forwarded-Host: evil.example/x?\r\nConnection: close\r\n\r\n',
+    ]);
+    expect(statuses(bad.text)).toEqual([400]);
+    expect(split(bad.text).body).toBe('Bad Request: missing or invalid Host header\n');
+    const good = await raw(port, [
+      'GET /p HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.7\r\nX-Forwarded-Host: b.example:8080\r\nConnection: close\r\n\r\n',
+    ]);
+    expect(split(good.text).body).toBe('http://b.example:8080/p');
+  });
+
+  it('a body the app never reads is never asked for: no 100 Continue', async () => {
+    server = await serve({ fetch: () => new Response('no need') });
+    const { port } = server.address() as { port: number };
+    const r = await raw(
+      port,
+      ['POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n'],
+      { timeoutMs: 500 },
+    );
+    expect(statuses(r.text)).toEqual([200]);
+    expect(r.text.endsWith('no need')).toBe(true);
   });
 });
