@@ -140,6 +140,12 @@ interface RunResult {
   /** Upload scenarios (NaN otherwise): body bytes per second in MiB, server CPU seconds per GiB. */
   mibPerSec: number;
   cpuSPerGiB: number;
+  /**
+   * Upload scenarios (NaN otherwise): CPU time every other process used during the run, in % of
+   * the machine (its user+system time less the server's and the client's). The upload runs are
+   * short and the cores are shared, so another job's test run shows here first.
+   */
+  otherPct: number;
 }
 
 const duration = Number(arg('duration', '5'));
@@ -247,15 +253,17 @@ function procStat(pid: number): { cpuTicks: number; hwmKB: number } {
  * wanted to run but the hypervisor ran another guest: the one kind of noise on this shared box that
  * the node:http sandwich cannot cancel, because it can hit one run and spare its neighbours.
  */
-function machineStat(): { steal: number; total: number } {
+function machineStat(): { steal: number; total: number; busy: number } {
   try {
     const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
     const f = line.trim().split(/\s+/).slice(1).map(Number);
     // user nice system idle iowait irq softirq steal guest guest_nice (guest is inside user)
     const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
-    return { steal: f[7] ?? 0, total };
+    // user + nice + system: the time processes ran (irq and softirq are not charged to any of them)
+    const busy = (f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0);
+    return { steal: f[7] ?? 0, total, busy };
   } catch {
-    return { steal: 0, total: 0 };
+    return { steal: 0, total: 0, busy: 0 };
   }
 }
 
@@ -308,6 +316,8 @@ interface UploadOut {
   errors: number;
   bytes: number;
   seconds: number;
+  /** the client's own user+system CPU time, s */
+  cpuS: number;
   firstError: string | null;
 }
 
@@ -363,7 +373,10 @@ async function runUpload(spec: ServerSpec, scenario: Scenario, path: string): Pr
       console.warn(`  ${spec.name}: ${r.errors} failed uploads, first: ${r.firstError}`);
     const stealPct = m1.total > m0.total ? (100 * (m1.steal - m0.steal)) / (m1.total - m0.total) : 0;
     const gib = r.bytes / 2 ** 30;
-    const cpuS = (after.cpuTicks - before.cpuTicks) / 100; // 100 ticks/s
+    const ticks = after.cpuTicks - before.cpuTicks;
+    const cpuS = ticks / 100; // 100 ticks/s
+    const other = m1.busy - m0.busy - ticks - r.cpuS * 100;
+    const otherPct = m1.total > m0.total ? Math.max(0, (100 * other) / (m1.total - m0.total)) : 0;
     return {
       rps: r.uploads / r.seconds,
       p99ms: Number.NaN,
@@ -374,6 +387,7 @@ async function runUpload(spec: ServerSpec, scenario: Scenario, path: string): Pr
       stealPct,
       mibPerSec: r.bytes / 2 ** 20 / r.seconds,
       cpuSPerGiB: gib > 0 ? cpuS / gib : Number.NaN,
+      otherPct,
     };
   } finally {
     child.kill('SIGKILL');
@@ -409,6 +423,7 @@ async function runOne(spec: ServerSpec, scenario: Scenario): Promise<RunResult> 
       stealPct,
       mibPerSec: Number.NaN,
       cpuSPerGiB: Number.NaN,
+      otherPct: Number.NaN,
     };
   } finally {
     child.kill('SIGKILL');
@@ -492,7 +507,7 @@ async function main(): Promise<void> {
         const errs = r.errors ? `  errors ${r.errors}` : '';
         console.log(
           scenario.upload !== undefined
-            ? `  ${scenario.name} r${round + 1} ${s.name.padEnd(8)} ${r.rps.toFixed(2).padStart(6)} uploads/s  ${r.mibPerSec.toFixed(0)} MiB/s  ${vs}  CPU ${r.cpuSPerGiB.toFixed(2)} s/GiB (node:http ${prev.cpuSPerGiB.toFixed(2)}, ${next.cpuSPerGiB.toFixed(2)})  peak RSS ${r.rssMB.toFixed(0)} MB (node:http ${prev.rssMB.toFixed(0)}, ${next.rssMB.toFixed(0)})  steal ${r.stealPct.toFixed(1)}%${errs}`
+            ? `  ${scenario.name} r${round + 1} ${s.name.padEnd(8)} ${r.rps.toFixed(2).padStart(6)} uploads/s  ${r.mibPerSec.toFixed(0)} MiB/s  ${vs}  CPU ${r.cpuSPerGiB.toFixed(2)} s/GiB (node:http ${prev.cpuSPerGiB.toFixed(2)}, ${next.cpuSPerGiB.toFixed(2)})  peak RSS ${r.rssMB.toFixed(0)} MB (node:http ${prev.rssMB.toFixed(0)}, ${next.rssMB.toFixed(0)})  steal ${r.stealPct.toFixed(1)}%  other ${r.otherPct.toFixed(0)}% (node:http ${prev.otherPct.toFixed(0)}, ${next.otherPct.toFixed(0)})${errs}`
             : `  ${scenario.name} r${round + 1} ${s.name.padEnd(8)} ${r.rps.toFixed(0).padStart(8)} req/s  p99 ${r.p99ms.toFixed(2)} ms  ${vs}  steal ${r.stealPct.toFixed(1)}%${errs}`,
         );
         prev = next;
@@ -516,7 +531,8 @@ async function main(): Promise<void> {
   }
   if (uploadRows.length > 0) {
     const table = renderUpload(uploadRows);
-    const stealLine = stealSummary(uploadRows);
+    const other = uploadRows.flatMap((r) => r.runs.map((x) => x.otherPct));
+    const stealLine = `${stealSummary(uploadRows)} Other processes' CPU during the measured runs: median ${fmt(median(other), 0)}%, max ${fmt(Math.max(...other), 0)}% of the machine (user+system time less the server's and the client's; a few % on a quiet machine).`;
     console.log(`\n${table}\n\n${stealLine}`);
     if (writeReadme) {
       const stamp = `Measured ${new Date().toISOString().slice(0, 16)}Z, node ${process.version}. ${uploadSetup()}, ${rounds} rounds. ${stealLine}`;

@@ -7,7 +7,8 @@
 //
 // Usage: node src/upload-client.mjs --port P [--path /upload] [--uploads 12] [--conns 4] [--mib 100]
 //                                    [--timeout 180]
-// Prints one line: RESULT {"uploads":n,"errors":n,"bytes":n,"seconds":s,"perUpload":[s,...],"firstError":...}
+// Prints one line: RESULT {"uploads":n,"errors":n,"bytes":n,"seconds":s,"perUpload":[s,...],"cpuS":s,
+// "firstError":...} (cpuS: the client's own user+system CPU time).
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 
@@ -161,12 +162,14 @@ await Promise.all(Array.from({ length: conns }, worker));
 clearTimeout(timer);
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 // Every planned upload that did not come back with the right count and hash is an error.
+const cpu = process.cpuUsage();
 const result = {
   uploads: done,
   errors: uploads - done,
   bytes: done * BODY_BYTES,
   seconds,
   perUpload,
+  cpuS: (cpu.user + cpu.system) / 1e6,
   firstError,
 };
 process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
