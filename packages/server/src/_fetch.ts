@@ -191,30 +191,6 @@ function isForbiddenMethod(method: string): boolean {
   return m === 'TRACE' || m === 'TRACK' || m === 'CONNECT';
 }
 
-/**
- * The request body as a Web stream that pulls only when the app reads (high-water mark 0): a body
- * nobody reads is never claimed (no automatic `100 Continue`, the engine discards it). A request
- * without a body (`Content-Length: 0`) gets an empty stream, as `@hono/node-server` gives.
- */
-function bodyStream(req: ServerRequest): ReadableStream<Uint8Array> {
-  let it: AsyncIterator<Uint8Array> | null = null;
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        if (it === null) it = req[Symbol.asyncIterator]();
-        const r = await it.next();
-        if (r.done) controller.close();
-        else controller.enqueue(r.value);
-      },
-      cancel() {
-        // Not awaited: a generator waiting for body bytes finishes `return` only when they come.
-        it?.return?.(undefined)?.catch(() => {});
-      },
-    },
-    { highWaterMark: 0 },
-  );
-}
-
 /** The request's URL, or null when its Host (or trusted forwarded host) cannot make one. */
 function requestUrl(req: ServerRequest): string | null {
   const target = req.url;
@@ -246,7 +222,10 @@ function toRequest(req: ServerRequest): Request | null {
     signal: req.signal,
   };
   if (!forbidden && method !== 'GET' && method !== 'HEAD') {
-    init.body = bodyStream(req);
+    // Every such request gets a body stream, an empty one for `Content-Length: 0` (as node-server
+    // gives). It pulls only when the app reads: a body nobody reads is never claimed (no automatic
+    // `100 Continue`), and the engine discards it.
+    init.body = req.stream();
     init.duplex = 'half';
   }
   let request: Request;
@@ -283,8 +262,18 @@ async function writeResponse(
   method: string,
   signal: AbortSignal,
 ): Promise<void> {
-  writeHead(response, res);
   const body = response.body;
+  if (res.finished) {
+    // The client went away while the app worked (the engine aborted the response): release the body.
+    if (body !== null) body.cancel().catch(() => {});
+    return;
+  }
+  try {
+    writeHead(response, res);
+  } catch (err) {
+    if (body !== null) body.cancel().catch(() => {});
+    throw err; // a header the writer refuses: nothing was sent, the engine answers 500
+  }
   const status = response.status;
   if (body === null || status === 204 || status === 304) {
     if (body !== null) body.cancel().catch(() => {});
@@ -298,6 +287,10 @@ async function writeResponse(
   // The app chose chunked framing: keep it (nothing to measure).
   const chunked = response.headers.get('transfer-encoding') !== null;
   const start: BodyStart = chunked ? { chunks: [], done: false, next: null } : await readStart(reader);
+  if (res.finished) {
+    reader.cancel().catch(() => {}); // aborted while the first chunks were read
+    return;
+  }
   if (start.done) {
     // The whole body is here: Content-Length framing (for HEAD too, with no body).
     res.send(joinChunks(start.chunks));

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Server, serve } from '../src/index';
@@ -146,5 +147,44 @@ describe('serve({ fetch }): framing edge cases', () => {
     );
     expect(statuses(r.text)).toEqual([200]);
     expect(r.text.endsWith('no need')).toBe(true);
+  });
+
+  it("releases the app's stream when the client leaves: mid-stream, and before the Response came", async () => {
+    const cancelled: string[] = [];
+    let onCancel: () => void = () => {};
+    const endless = (name: string) =>
+      new ReadableStream<Uint8Array>({
+        async pull(ctl) {
+          await new Promise((r) => setTimeout(r, 5));
+          ctl.enqueue(new TextEncoder().encode('tick\n'));
+        },
+        cancel() {
+          cancelled.push(name);
+          onCancel();
+        },
+      });
+    server = await serve({
+      async fetch(req) {
+        if (new URL(req.url).pathname === '/late') {
+          await new Promise((r) => req.signal.addEventListener('abort', r, { once: true }));
+          return new Response(endless('late'));
+        }
+        return new Response(endless('live'));
+      },
+    });
+    const { port } = server.address() as { port: number };
+    for (const path of ['/live', '/late']) {
+      const gone = new Promise<void>((r) => {
+        onCancel = r;
+        setTimeout(r, 2000); // not cancelled: the assertion below says which
+      });
+      const sock = net.connect(port, '127.0.0.1');
+      sock.on('error', () => {});
+      sock.write(`GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`);
+      await new Promise((r) => setTimeout(r, 60));
+      sock.destroy();
+      await gone;
+    }
+    expect(cancelled).toEqual(['live', 'late']);
   });
 });
