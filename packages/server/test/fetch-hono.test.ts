@@ -477,8 +477,8 @@ describe('serve({ fetch }) beside @hono/node-server: requests', () => {
     }
   });
 
-  // Needs the engine to abort `ServerRequest.signal` when the client goes away (FIN or reset), which
-  // the connection-engine rewrite provides; the adapter passes that signal to the Request as it is.
+  // The engine aborts `ServerRequest.signal` when the client goes away (FIN or reset); the adapter
+  // hands that signal to the Request as it is, and nothing in between may break the chain.
   it.each([
     { t: strata, how: 'FIN' },
     { t: strata, how: 'reset' },
