@@ -25,6 +25,18 @@ export default defineConfig({
       })),
       { extends: true as const, test: { name: 'demo', root: 'apps/demo', include: ['test/**/*.test.ts'] } },
       { extends: true as const, test: { name: 'scripts', root: 'scripts', include: ['test/**/*.test.ts'] } },
+      {
+        // Attacks by hostile or slow clients over real sockets, each proved bounded. Files run one
+        // at a time: they measure memory, descriptors and deadlines, which a neighbour would disturb.
+        extends: true as const,
+        test: {
+          name: 'reliability',
+          root: 'packages/server',
+          include: ['reliability/**/*.test.ts'],
+          testTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });
