@@ -234,6 +234,7 @@ export class ResponseWriter {
   private h: Array<string | number | string[]> | null = null;
   private high = 0; // 1 when a header holds obs-text: the head is then written as latin1 bytes
   private declared = -1; // Content-Length set by the caller
+  private declaredText = ''; // ...as the caller wrote it (RFC 9110 section 8.6 allows leading zeros)
   private mode = M_UNDECIDED;
   private remaining = 0;
   private sent = false;
@@ -353,6 +354,7 @@ export class ResponseWriter {
           `Invalid Content-Length: ${String(v)}`,
         );
       declared = Number(s);
+      this.declaredText = s;
       v = s;
     } else if (kind === K_TRANSFER_ENCODING) {
       const s = Array.isArray(v) ? v.join(',') : v;
@@ -876,8 +878,8 @@ export class ResponseWriter {
         this.mode = M_NONE;
         // HEAD keeps the GET's Content-Length; 304 may repeat the selected representation's length.
         if (this.isHead && code >= 200 && code !== 204 && code !== 304)
-          framing = `Content-Length: ${declared >= 0 && known === 0 ? declared : known}\r\n`;
-        else if (code === 304 && declared >= 0) framing = `Content-Length: ${declared}\r\n`;
+          framing = `Content-Length: ${declared >= 0 && known === 0 ? this.declaredText : known}\r\n`;
+        else if (code === 304 && declared >= 0) framing = `Content-Length: ${this.declaredText}\r\n`;
       } else {
         if (declared >= 0 && declared !== known)
           throw new ResponseError(
@@ -886,16 +888,16 @@ export class ResponseWriter {
           );
         this.mode = M_LENGTH;
         this.remaining = 0;
-        framing = `Content-Length: ${known}\r\n`;
+        framing = `Content-Length: ${declared >= 0 ? this.declaredText : known}\r\n`;
       }
     } else {
       const mode = this.mode;
-      if (mode === M_LENGTH) framing = `Content-Length: ${this.declared}\r\n`;
+      if (mode === M_LENGTH) framing = `Content-Length: ${this.declaredText}\r\n`;
       else if (mode === M_CHUNKED) framing = 'Transfer-Encoding: chunked\r\n';
       else if (mode === M_NONE) {
         const d = this.declared;
         if (d >= 0 && ((this.isHead && code >= 200 && code !== 204) || code === 304))
-          framing = `Content-Length: ${d}\r\n`;
+          framing = `Content-Length: ${this.declaredText}\r\n`;
       }
     }
     let s = this.reason === null ? STATUS_LINES[code]! : `HTTP/1.1 ${code} ${this.reason}\r\n`;

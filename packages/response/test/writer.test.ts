@@ -84,6 +84,21 @@ describe('golden responses', () => {
     expect(body.toString('utf8')).toBe('héllo €');
   });
 
+  it("keeps the caller's valid Content-Length digits as written (leading zeros, RFC 9110 section 8.6)", () => {
+    const sent = make();
+    sent.res.header('Content-Length', '00011').send('hello world');
+    expect(split(sent.sink.bytes).head).toContain('Content-Length: 00011\r\n');
+    const streamed = make();
+    streamed.res.header('Content-Length', '0005');
+    streamed.res.write('he');
+    streamed.res.end('llo');
+    expect(split(streamed.sink.bytes).head).toContain('Content-Length: 0005\r\n');
+    expect(split(streamed.sink.bytes).body.toString()).toBe('hello');
+    const head = make({ method: 'HEAD' });
+    head.res.header('Content-Length', '007').end();
+    expect(head.sink.text).toContain('Content-Length: 007\r\n');
+  });
+
   it('bytes body', () => {
     const { sink, res } = make();
     res.send(new Uint8Array([0, 1, 2, 255]));
