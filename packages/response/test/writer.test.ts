@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { cannedResponse, ResponseError, ResponseWriter, statusText } from '../src/index';
 import { decodeChunked, MemorySink, split } from './_sink';
 
@@ -183,15 +183,25 @@ describe('golden responses', () => {
     expect(b.sink.text).toContain('Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n');
   });
 
-  it('Date is refreshed after a second boundary', async () => {
-    const a = make({ date: true });
-    a.res.end();
-    await new Promise((r) => setTimeout(r, 1100));
-    const b = make({ date: true });
-    b.res.end();
-    const da = /Date: ([^\r]+)/.exec(a.sink.text)![1]!;
-    const db = /Date: ([^\r]+)/.exec(b.sink.text)![1]!;
-    expect(Date.parse(db) - Date.parse(da)).toBeGreaterThanOrEqual(1000);
+  it('Date is refreshed at the second boundary, not before (fake clock, fresh module)', async () => {
+    vi.useFakeTimers({ now: Date.UTC(2026, 0, 1, 0, 0, 0, 500) });
+    try {
+      // A fresh copy of the module, so its Date cache and its timer live on the fake clock.
+      vi.resetModules();
+      const fresh = await import('../src/index');
+      const date = () => {
+        const sink = new MemorySink();
+        new fresh.ResponseWriter(sink, { method: 'GET', versionMinor: 1, keepAlive: true, date: true }).end();
+        return /Date: ([^\r]+)/.exec(sink.text)![1]!;
+      };
+      expect(date()).toBe('Thu, 01 Jan 2026 00:00:00 GMT');
+      vi.advanceTimersByTime(499);
+      expect(date()).toBe('Thu, 01 Jan 2026 00:00:00 GMT');
+      vi.advanceTimersByTime(1);
+      expect(date()).toBe('Thu, 01 Jan 2026 00:00:01 GMT');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

@@ -42,7 +42,7 @@ import { cannedResponse, ResponseWriter } from '@strata/response';
 import type { Connection } from '@strata/transport';
 import { ServerError, ServerErrorCode } from './_errors';
 import { Exchange } from './_exchange';
-import { concat, type Flushable, scheduleFlush } from './_flush';
+import { concat, type Flushable, RESPONSE_HIGH_WATER, scheduleFlush } from './_flush';
 import type { ServerLimits, ServerTimeouts } from './_options';
 import type { ParserPool, ParserSlot } from './_parser-pool';
 import type { ConnRegistry, Counters } from './_registry';
@@ -124,13 +124,6 @@ const BAD_REQUEST_KEEP = Buffer.from(
   'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 11\r\n\r\nBad Request',
   'latin1',
 );
-
-/**
- * Bytes the head exchange may queue before its writer is told to wait (`write` returns false),
- * even while the socket itself is not yet full: a handler writing synchronously in a loop must see
- * backpressure before the flush that would reveal it.
- */
-const PENDING_HIGH_WATER = 64 * 1024;
 
 /** After `end()`, how long a peer that never closes its side (and never reads) keeps the socket. */
 const ENDED_GRACE_MS = 5_000;
@@ -804,7 +797,7 @@ export class ConnState implements Flushable {
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     if (!this.batching && this.corkDepth === 0) this.scheduleFlush();
-    return !this.blocked && this.pendingBytes < PENDING_HIGH_WATER;
+    return !this.blocked && this.pendingBytes < RESPONSE_HIGH_WATER;
   }
 
   /** The outermost `uncork` of a response writer. */

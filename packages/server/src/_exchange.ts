@@ -1,10 +1,7 @@
 import type { ByteSink, ResponseWriter } from '@strata/response';
 import type { ConnState } from './_connection';
-import { byteLength } from './_flush';
+import { byteLength, RESPONSE_HIGH_WATER } from './_flush';
 import type { RequestOwner, ServerRequest } from './_request';
-
-/** Bytes a response queued behind an unfinished one may buffer before its writer is asked to wait. */
-export const QUEUED_HIGH_WATER = 64 * 1024;
 
 /**
  * One request/response pair: the response writer's byte sink and the request's body owner. Only the
@@ -53,7 +50,7 @@ export class Exchange implements ByteSink, RequestOwner {
     else this.chunks.push(chunk);
     this.buffered += chunk.length;
     // A response queued behind a slow one holds its bytes here: ask its writer to wait past the mark.
-    return this.buffered < QUEUED_HIGH_WATER;
+    return this.buffered < RESPONSE_HIGH_WATER;
   }
 
   cork(): void {

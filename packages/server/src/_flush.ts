@@ -4,6 +4,14 @@
  * or, for writes made outside a read (async handlers), in one shared microtask for every connection.
  */
 
+/**
+ * Response bytes one exchange may have waiting in the engine before its writer is asked to wait
+ * (`write` returns false): in the cork buffer for the exchange at the head of the queue (a handler
+ * writing synchronously in a loop must see backpressure before the flush that would reveal it), or
+ * in its own buffer for one queued behind an unfinished response.
+ */
+export const RESPONSE_HIGH_WATER = 64 * 1024;
+
 /** Something with a cork buffer to flush (a connection's state). */
 export interface Flushable {
   /** Set by {@link scheduleFlush}, cleared by `flush` before it writes. */

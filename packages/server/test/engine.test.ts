@@ -73,9 +73,11 @@ describe('pipelining', () => {
   });
 
   it('keeps request order when an earlier handler is slower', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
     const engine = createEngine({
       async handler(req, res) {
-        if (req.path === '/slow') await new Promise((r) => setTimeout(r, 30));
+        if (req.path === '/slow') await gate;
         res.send(req.path);
       },
     });
@@ -83,7 +85,9 @@ describe('pipelining', () => {
     client.write(
       'GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /fast1 HTTP/1.1\r\nHost: x\r\n\r\nGET /fast2 HTTP/1.1\r\nHost: x\r\n\r\n',
     );
-    await new Promise((r) => setTimeout(r, 60));
+    await client.settle();
+    expect(client.receivedText()).toBe(''); // the fast ones wait behind /slow
+    release();
     await client.settle();
     const text = norm(client.receivedText());
     const order = [...text.matchAll(/\r\n\r\n(\/[a-z0-9]+)/g)].map((m) => m[1]);
@@ -214,9 +218,11 @@ describe('handler errors', () => {
 
 describe('graceful shutdown on one connection', () => {
   it('answers every request already read, accepts none after, and closes', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
     const engine = createEngine({
       async handler(req, res) {
-        await new Promise((r) => setTimeout(r, 20));
+        await gate;
         res.send(req.path);
       },
     });
@@ -225,7 +231,8 @@ describe('graceful shutdown on one connection', () => {
     await client.settle();
     engine.shutdown();
     client.write('GET /late HTTP/1.1\r\nHost: x\r\n\r\n');
-    await new Promise((r) => setTimeout(r, 60));
+    await client.settle();
+    release();
     await client.settle();
     await server.whenClosed();
     const text = client.receivedText();

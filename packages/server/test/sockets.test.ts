@@ -61,6 +61,22 @@ describe('TLS and Unix sockets', () => {
   });
 });
 
+/** Poll `read` every 10 ms until it has not changed for 100 ms (at most 3 s); returns the value. */
+async function steady(read: () => number): Promise<number> {
+  let last = read();
+  let still = 0;
+  for (let i = 0; i < 300 && still < 10; i++) {
+    await sleep(10);
+    const v = read();
+    if (v === last) still++;
+    else {
+      last = v;
+      still = 0;
+    }
+  }
+  return last;
+}
+
 describe('backpressure', () => {
   it('a client that never reads: the server stops reading, memory stays bounded', async () => {
     const big = 'x'.repeat(256 * 1024);
@@ -72,10 +88,9 @@ describe('backpressure', () => {
     const req = 'GET / HTTP/1.1\r\nHost: x\r\n\r\n';
     // Offer 20 MiB worth of responses (80 requests x 256 KiB); writes on our side back up too.
     for (let i = 0; i < 80; i++) sock.write(req);
-    await sleep(400);
-    const st1 = s.server.stats();
-    await sleep(300);
-    const st2 = s.server.stats();
+    // Wait (bounded) until the server has parsed all it will: its count holds still for 100 ms.
+    const st1 = { requests: await steady(() => s.server.stats().requests) };
+    const st2 = { requests: s.server.stats().requests };
     // Requests stop being read once the socket's queue is full: far fewer than offered were parsed,
     // and nothing more is parsed while the client does not read.
     expect(st1.requests).toBeLessThan(80);
@@ -101,8 +116,8 @@ describe('backpressure from a synchronous writer', () => {
     await new Promise((r) => sock.on('connect', r));
     sock.pause(); // does not read yet
     sock.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
-    await sleep(400);
-    const early = produced;
+    // Bounded wait until the producer has been made to stop (its count holds still for 100 ms).
+    const early = await steady(() => produced);
     // Bounded by the socket buffers plus one high-water mark, far below the 32 MiB on offer.
     expect(early).toBeGreaterThan(0);
     expect(early).toBeLessThan(total / 4);
