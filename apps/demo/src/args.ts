@@ -28,6 +28,13 @@ export interface DemoOptions {
   log: boolean;
   /** When the wire inspector records. */
   inspector: InspectorMode;
+  /** Largest body `POST /upload` accepts, in bytes (413 past it); 0 means no limit. */
+  maxUpload: number;
+  /**
+   * The server's `timeouts.send` in ms: a response the client does not read for this long closes
+   * its connection; 0 turns it off.
+   */
+  sendTimeout: number;
   help: boolean;
 }
 
@@ -41,6 +48,16 @@ export class ArgsError extends Error {
   }
 }
 
+/**
+ * `--max-upload` default, 1 GiB: the size of the largest `/download/:size`, so a download can be
+ * sent back. The body streams through the hash, so the limit bounds time and bandwidth, not memory.
+ */
+export const DEFAULT_MAX_UPLOAD = 1024 * 1024 * 1024;
+/** `--send-timeout` default: the engine's own `timeouts.send` (30 s). */
+export const DEFAULT_SEND_TIMEOUT = 30_000;
+/** Largest `--send-timeout`: one day (0 is the way to say "never"). */
+const MAX_SEND_TIMEOUT = 86_400_000;
+
 export const DEFAULTS: Readonly<DemoOptions> = Object.freeze({
   mode: 'serve',
   port: 8080,
@@ -51,6 +68,8 @@ export const DEFAULTS: Readonly<DemoOptions> = Object.freeze({
   staticDir: null,
   log: false,
   inspector: 'watch',
+  maxUpload: DEFAULT_MAX_UPLOAD,
+  sendTimeout: DEFAULT_SEND_TIMEOUT,
   help: false,
 });
 
@@ -63,6 +82,8 @@ const VALUE_FLAGS = [
   '--tls-key',
   '--static',
   '--inspector',
+  '--max-upload',
+  '--send-timeout',
 ] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
 
@@ -77,6 +98,24 @@ function parseInteger(flag: string, text: string, min: number, max: number): num
   if (value < min || value > max) {
     throw new ArgsError('ERR_FLAG_VALUE', `${flag} must be between ${min} and ${max}, got ${text}`);
   }
+  return value;
+}
+
+/** Binary multiples accepted after a `--max-upload` number (`512M`, `1G`), any case. */
+const SIZE_SUFFIXES: Readonly<Record<string, number>> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/** A byte count: plain digits, or digits and one of K, M, G, T (powers of 1024, any case). */
+function parseSize(flag: string, text: string): number {
+  const m = /^([0-9]+)([kmgtKMGT]?)$/.exec(text);
+  if (m === null) {
+    throw new ArgsError(
+      'ERR_FLAG_VALUE',
+      `${flag} expects a number of bytes, optionally with K, M, G or T (powers of 1024), got '${text}'`,
+    );
+  }
+  const value = Number(m[1]) * (m[2] === '' ? 1 : SIZE_SUFFIXES[m[2]!.toLowerCase()]!);
+  if (!Number.isSafeInteger(value))
+    throw new ArgsError('ERR_FLAG_VALUE', `${flag} is too large, got ${text}`);
   return value;
 }
 
@@ -148,6 +187,12 @@ export function parseArgs(argv: readonly string[]): DemoOptions {
         }
         options.inspector = value;
         break;
+      case '--max-upload':
+        options.maxUpload = parseSize(name, value);
+        break;
+      case '--send-timeout':
+        options.sendTimeout = parseInteger(name, value, 0, MAX_SEND_TIMEOUT);
+        break;
     }
   }
   if ((options.tlsCert === null) !== (options.tlsKey === null)) {
@@ -163,7 +208,7 @@ usage: strata-demo [serve|echo] [flags]
 
 modes:
   serve              the demo routes (default): /, /hello, /user/:name, /dashboard, /health, /echo,
-                     /static/*, /stream, /download/:size, /compute?n=, /ws, /live, /inspect
+                     /static/*, /stream, /download/:size, /upload, /compute?n=, /ws, /live, /inspect
   echo               answer every request, whatever its target, with the JSON echo of what arrived
 
 flags:
@@ -176,6 +221,10 @@ flags:
   --log              print one access-log line per request
   --inspector WHEN   when the wire inspector (/inspect) records: watch (default: only while an
                      /inspect page is open, so the server runs at full speed otherwise), on, off
+  --max-upload SIZE  largest body POST /upload accepts, in bytes or with K, M, G, T (powers of
+                     1024): default 1G; 0 means no limit; a larger body gets 413
+  --send-timeout MS  close a connection whose client has not read its response for MS
+                     milliseconds (default 30000, the engine's; 0 never)
   --help, -h         print this help and exit
 
 When ready it prints one line: listening on http://HOST:PORT (https:// with TLS).

@@ -23,6 +23,9 @@ describe('parseArgs', () => {
         '/srv/www',
         '--log',
         '--inspector=on',
+        '--max-upload',
+        '4096',
+        '--send-timeout=500',
       ]),
     ).toEqual({
       mode: 'echo',
@@ -34,12 +37,36 @@ describe('parseArgs', () => {
       staticDir: '/srv/www',
       log: true,
       inspector: 'on',
+      maxUpload: 4096,
+      sendTimeout: 500,
       help: false,
     });
     expect(parseArgs([]).inspector).toBe('watch');
     expect(parseArgs(['--inspector', 'off']).inspector).toBe('off');
     expect(parseArgs(['--help']).help).toBe(true);
+    expect(parseArgs([]).maxUpload).toBe(1024 ** 3);
+    expect(parseArgs([]).sendTimeout).toBe(30_000);
     expect(parseArgs(['-h']).help).toBe(true);
+  });
+
+  it('reads --max-upload as bytes, with K, M, G or T as powers of 1024, and 0 as no limit', () => {
+    const cases: [string, number][] = [
+      ['0', 0],
+      ['1000', 1000],
+      ['64K', 64 * 1024],
+      ['64k', 64 * 1024],
+      ['512M', 512 * 1024 ** 2],
+      ['1G', 1024 ** 3],
+      ['2g', 2 * 1024 ** 3],
+      ['1T', 1024 ** 4],
+    ];
+    for (const [text, bytes] of cases)
+      expect(parseArgs([`--max-upload=${text}`]).maxUpload, text).toBe(bytes);
+  });
+
+  it('reads --send-timeout in ms, 0 meaning never', () => {
+    expect(parseArgs(['--send-timeout', '0']).sendTimeout).toBe(0);
+    expect(parseArgs(['--send-timeout', '86400000']).sendTimeout).toBe(86_400_000);
   });
 
   const bad: [string[], string, RegExp][] = [
@@ -55,6 +82,16 @@ describe('parseArgs', () => {
     [['--log=yes'], 'ERR_FLAG_VALUE', /takes no value/],
     [['--inspector', 'always'], 'ERR_FLAG_VALUE', /--inspector expects watch, on or off/],
     [['--inspector'], 'ERR_FLAG_VALUE', /--inspector needs a value/],
+    [['--max-upload'], 'ERR_FLAG_VALUE', /--max-upload needs a value/],
+    [['--max-upload', 'lots'], 'ERR_FLAG_VALUE', /--max-upload expects a number of bytes/],
+    [['--max-upload', '1.5G'], 'ERR_FLAG_VALUE', /--max-upload expects a number of bytes/],
+    [['--max-upload', '1GB'], 'ERR_FLAG_VALUE', /--max-upload expects a number of bytes/],
+    [['--max-upload', '10P'], 'ERR_FLAG_VALUE', /--max-upload expects a number of bytes/],
+    [['--max-upload=99999999999T'], 'ERR_FLAG_VALUE', /--max-upload is too large/],
+    [['--send-timeout', '-5'], 'ERR_FLAG_VALUE', /--send-timeout needs a value|whole number/],
+    [['--send-timeout', '1.5'], 'ERR_FLAG_VALUE', /--send-timeout expects a whole number/],
+    [['--send-timeout', '86400001'], 'ERR_FLAG_VALUE', /--send-timeout must be between 0 and 86400000/],
+    [['--send-timeout='], 'ERR_FLAG_VALUE', /--send-timeout needs a value/],
     [['proxy'], 'ERR_MODE', /unknown mode 'proxy'/],
     [['serve', 'echo'], 'ERR_ARGUMENT', /unexpected argument 'echo'/],
     [['--tls-cert', 'c.pem'], 'ERR_TLS_PAIR', /together/],
@@ -87,6 +124,9 @@ describe('parseArgs', () => {
       '--static',
       '--log',
       '--inspector',
+      '--max-upload',
+      '--send-timeout',
+      '/upload',
       '--help',
     ]) {
       expect(HELP).toContain(word);

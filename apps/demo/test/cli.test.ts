@@ -31,14 +31,26 @@ describe('strata-demo CLI', () => {
       '--tls-key',
       '--static',
       '--log',
+      '--max-upload',
+      '--send-timeout',
     ]) {
       expect(r.stdout).toContain(word);
     }
+    // The new flags with their defaults.
+    expect(r.stdout).toMatch(/--max-upload SIZE[\s\S]*default 1G; 0 means no limit/);
+    expect(r.stdout).toMatch(/--send-timeout MS[\s\S]*default 30000/);
     expect(r.stderr).toBe('');
   });
 
   it('a bad flag is one line on stderr and exit code 2', async () => {
-    const cases = [['--bogus'], ['--port', 'eighty'], ['proxy'], ['--tls-cert', 'x.pem']];
+    const cases = [
+      ['--bogus'],
+      ['--port', 'eighty'],
+      ['proxy'],
+      ['--tls-cert', 'x.pem'],
+      ['--max-upload', '1.5G'],
+      ['--send-timeout', 'soon'],
+    ];
     const results = await Promise.all(cases.map((argv) => runCli(argv)));
     results.forEach((r, i) => {
       expect(r.code, cases[i]!.join(' ')).toBe(2);
