@@ -8,6 +8,7 @@
  *   @strata/websocket  WebSocketServer: the `/ws` chat room and the `/live/ws` feed after an Upgrade
  */
 
+import { createHash } from 'node:crypto';
 import { cannedResponse, type ResponseWriter, serveStatic } from '@strata/response';
 import { createRouter, type FindResult } from '@strata/router';
 import type { ServerRequest } from '@strata/server';
@@ -16,8 +17,16 @@ import { type WebSocket, WebSocketServer } from '@strata/websocket';
 import type { DemoMode, InspectorMode } from './args';
 import { ComputeError, type ComputePool } from './compute-pool';
 import { InspectorLog } from './inspector';
-import type { LiveFeed, Meter } from './live';
-import { dashboardPage, escapeHtml, type InspectEntry, indexPage, inspectPage, livePage } from './pages';
+import type { LiveFeed, Meter, ServerFigures } from './live';
+import {
+  dashboardPage,
+  escapeHtml,
+  type InspectEntry,
+  indexPage,
+  inspectPage,
+  livePage,
+  uploadPage,
+} from './pages';
 import { Recording } from './recording';
 import { WireTap } from './wire-tap';
 
@@ -40,8 +49,10 @@ export interface DemoAppOptions {
   meter: Meter;
   feed: LiveFeed;
   pool: ComputePool;
-  /** Open connections of this process (the server's counter). */
-  connections(): number;
+  /** Largest `POST /upload` body in bytes (`--max-upload`); 0 means no limit. */
+  maxUpload: number;
+  /** This process's server counters: open connections and the client faults it counted. */
+  serverFigures(): ServerFigures;
 }
 
 /** The pieces the CLI hands to `createServer`, plus the app's own shutdown. */
@@ -56,6 +67,12 @@ export interface DemoApp {
   /** Feed it the bytes of every plain-TCP connection (see `observeServerSockets`); null in echo mode. */
   readonly wire: WireTap | null;
 }
+
+/**
+ * The `Upgrade` protocols the demo's `onUpgrade` takes (the server's `upgradeProtocols`): only
+ * WebSocket. Any other (`h2c` from `curl --http2`) is ignored and the request served as HTTP/1.1.
+ */
+export const UPGRADE_PROTOCOLS: readonly string[] = Object.freeze(['websocket']);
 
 /** Least time between two "the log changed" notices to an open inspector page. */
 const NOTIFY_MS = 250;
@@ -97,6 +114,19 @@ function wholeNumber(text: string | null | undefined, min: number, max: number):
   }
   const n = Number(text);
   return n >= min && n <= max ? n : null;
+}
+
+/**
+ * The request-target in origin form (`/path?query`), as the router wants it. A request sent to a
+ * proxy (`curl -x`) carries the absolute form, `http://host/path?query`: the server has already
+ * split out its path and query, so the route is the same one either way.
+ */
+export function originTarget(req: ServerRequest): string {
+  const url = req.url;
+  if (url.charCodeAt(0) === 47 /* '/' */) return url; // origin form: nearly every request
+  if (url === '*' || req.method === 'CONNECT') return url; // asterisk and authority forms
+  const query = req.query;
+  return query === '' ? req.path : `${req.path}?${query}`;
 }
 
 /** Reads the body and answers with everything that arrived, as JSON (`/echo` and echo mode). */
@@ -161,7 +191,7 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
   // Requests the parser refused never reach the handler: the tap reports them here.
   const wire =
     options.mode === 'serve'
-      ? new WireTap((msg, remote) => {
+      ? new WireTap(UPGRADE_PROTOCOLS, (msg, remote) => {
           inspector.open(
             {
               time: new Date().toISOString(),
@@ -212,13 +242,17 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     });
   });
   router.add('GET', '/dashboard', (_req, res) => {
+    const server = options.serverFigures();
     sendHtml(
       res,
       dashboardPage({
         pid: process.pid,
         uptimeS: Math.round((Date.now() - started) / 1000),
         requests: meter.requests,
-        connections: options.connections(),
+        connections: server.connections,
+        aborted: server.aborted,
+        timedOut: server.timedOut,
+        rejected: server.rejected,
         rssMb: Math.round(process.memoryUsage.rss() / (1024 * 1024)),
         threads: pool.stats().threads,
       }),
@@ -268,6 +302,9 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
       return;
     }
     res.header('Content-Type', TEXT).header('Cache-Control', 'no-store');
+    // The server's send timeout stays on (`--send-timeout`): this route shows a writer waiting for
+    // a slow reader, not one that never reads. A client stalled that long holds a generator and a
+    // connection for nothing, so it is cut like any other response.
     await res.stream(streamChunks(chunks, size), { signal: req.signal });
   });
   router.add('GET', '/download/:size', async (req, res, params) => {
@@ -285,7 +322,28 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
       .header('Content-Type', 'application/octet-stream')
       .header('Content-Disposition', `attachment; filename="strata-${size}.bin"`)
       .header('Content-Length', String(size));
+    // The server's send timeout stays on: a download the client stopped reading is cut after
+    // `--send-timeout` ms (a stalled 1 GiB download would otherwise hold its connection forever).
     await res.stream(downloadChunks(size), { signal: req.signal });
+  });
+
+  // ---- uploads: a body of any size through SHA-256, never held whole ------------------------------
+  router.add('GET', '/upload', (_req, res) => sendHtml(res, uploadPage(options.maxUpload)));
+  router.add('POST', '/upload', async (req, res) => {
+    // This route's own body limit (`--max-upload`, 0: none) replaces the server's 1 MiB. The body
+    // streams: each chunk is hashed and dropped, the engine buffers at most 64 KiB ahead of this
+    // loop and stops reading the socket past that, so a 1 GiB upload costs no more memory than 1 KiB.
+    req.setBodyLimit(options.maxUpload);
+    const hash = createHash('sha256');
+    let bytes = 0;
+    // A body past the limit makes the loop throw ServerError ERR_BODY_TOO_LARGE, and so does a
+    // client that goes away (ERR_ABORTED). Both are left to escape: the engine has answered 413
+    // itself (or there is nobody left to answer), counts them in stats() and logs neither.
+    for await (const chunk of req) {
+      hash.update(chunk);
+      bytes += chunk.length;
+    }
+    res.header('Cache-Control', 'no-store').json({ bytes, sha256: hash.digest('hex') });
   });
 
   // ---- threads ----------------------------------------------------------------------------------
@@ -407,7 +465,7 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     meter.requests++;
     if (options.mode === 'echo') return echo(req, res);
     if (recording.on) return recorded(req, res);
-    const found = router.find(req.method, req.url);
+    const found = router.find(req.method, originTarget(req));
     if (found.status === 200) return found.value(req, res, found.params);
     answerMiss(req, res, found);
   }
@@ -416,7 +474,7 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
   async function recorded(req: ServerRequest, res: ResponseWriter): Promise<void> {
     // Claim this request's wire record first, whether or not it is shown, to keep the order.
     const wireMsg = wire?.take(req.remoteAddress, req.remotePort) ?? null;
-    const found = router.find(req.method, req.url);
+    const found = router.find(req.method, originTarget(req));
     let entry: InspectEntry | null = null;
     if (!req.path.startsWith('/inspect')) {
       entry = inspector.open(

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createServer, type Server } from '@strata/server';
 import type { ListenerAddress, ListenerStats } from '@strata/transport';
 import { type ClusterPrimary, runCluster } from '@strata/transport/cluster';
-import { createDemoApp, type DemoApp } from './app';
+import { createDemoApp, type DemoApp, UPGRADE_PROTOCOLS } from './app';
 import { ArgsError, type DemoOptions, HELP, parseArgs } from './args';
 import { ComputePool } from './compute-pool';
 import {
@@ -21,6 +21,7 @@ import {
   type LiveSnapshot,
   Meter,
   SAMPLE_MS,
+  type ServerFigures,
   type WorkerSample,
 } from './live';
 import { ServerSocketObserver } from './wire-tap';
@@ -84,6 +85,13 @@ function bundledStatic(): string {
   return fileURLToPath(new URL('../public', import.meta.url));
 }
 
+/** The figures of a server that the demo shows (zeros before the server exists). */
+function serverFigures(server: Server | null): ServerFigures {
+  if (server === null) return { connections: 0, aborted: 0, timedOut: 0, rejected: 0 };
+  const st = server.stats();
+  return { connections: st.connections, aborted: st.aborted, timedOut: st.timedOut, rejected: st.rejected };
+}
+
 /** A started server: what the CLI (single process) or the cluster helper (worker) needs of it. */
 interface Running {
   port: number;
@@ -115,11 +123,16 @@ async function startServer(options: DemoOptions, slot: number, reusePort: boolea
     meter,
     feed,
     pool,
-    connections: () => server?.stats().connections ?? 0,
+    maxUpload: options.maxUpload,
+    serverFigures: () => serverFigures(server),
   });
   const srv = createServer({
     handler: app.handler,
     onUpgrade: options.mode === 'serve' ? app.onUpgrade : undefined,
+    // Only WebSocket is taken over (/ws, /live/ws, /inspect/ws); any other Upgrade (curl --http2's
+    // `h2c`) is served as plain HTTP/1.1 by the handler, as RFC 9110 section 7.8 allows.
+    upgradeProtocols: [...UPGRADE_PROTOCOLS],
+    timeouts: { send: options.sendTimeout },
     onResponse: options.log
       ? (info) => {
           process.stdout.write(
@@ -127,6 +140,8 @@ async function startServer(options: DemoOptions, slot: number, reusePort: boolea
           );
         }
       : undefined,
+    // Only real handler errors arrive here: the engine counts client aborts, timeouts and limit
+    // refusals in `stats()` (aborted, timedOut, rejected; shown on /dashboard and /live) instead.
     onError: (error) => {
       process.stderr.write(
         `strata-demo: handler error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
@@ -162,7 +177,7 @@ async function startServer(options: DemoOptions, slot: number, reusePort: boolea
   // Live figures: one sample per interval; a worker sends it to the primary, which merges all.
   const aggregator = new Aggregator();
   const timer = setInterval(() => {
-    const sample = meter.sample(srv.stats().connections);
+    const sample = meter.sample(serverFigures(srv));
     if (slot === 0) {
       aggregator.update(sample);
       feed.publish(aggregator.snapshot());

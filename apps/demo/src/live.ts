@@ -4,25 +4,37 @@
  * sends the snapshot back to every worker, so any worker's `/live/ws` shows the whole server).
  */
 
+/**
+ * What the demo shows of its server's own counters (`server.stats()` of `@strata/server`). The last
+ * three are the client's faults, which the engine counts instead of reporting them as errors.
+ */
+export interface ServerFigures {
+  /** Connections open now. */
+  connections: number;
+  /** Requests whose client went away (reset, close or FIN) before their response was complete. */
+  aborted: number;
+  /** Connections cut by a timeout: head or body too slow (408), response not read (send timeout). */
+  timedOut: number;
+  /** Requests refused for a limit or bad syntax: parse errors, 413, 414, 431, bad JSON bodies. */
+  rejected: number;
+}
+
 /** One process's figures at one instant. */
-export interface WorkerSample {
+export interface WorkerSample extends ServerFigures {
   /** `main` for a single process, `worker N` in cluster mode. */
   label: string;
   pid: number;
   /** Requests served since start. */
   requests: number;
-  /** Connections open now. */
-  connections: number;
   /** Requests per second over the last sample interval. */
   rps: number;
 }
 
 /** The whole server at one instant: totals plus each worker's sample. */
-export interface LiveSnapshot {
+export interface LiveSnapshot extends ServerFigures {
   time: number;
   rps: number;
   requests: number;
-  connections: number;
   workers: WorkerSample[];
 }
 
@@ -36,8 +48,8 @@ export class Meter {
     readonly pid: number,
   ) {}
 
-  /** Takes a sample: the request rate since the previous sample, and the given connection count. */
-  sample(connections: number): WorkerSample {
+  /** Takes a sample: the request rate since the previous sample, and the server's figures now. */
+  sample(server: ServerFigures): WorkerSample {
     const now = performance.now();
     const seconds = Math.max(0.001, (now - this.lastTime) / 1000);
     const rps = (this.requests - this.lastRequests) / seconds;
@@ -47,7 +59,10 @@ export class Meter {
       label: this.label,
       pid: this.pid,
       requests: this.requests,
-      connections,
+      connections: server.connections,
+      aborted: server.aborted,
+      timedOut: server.timedOut,
+      rejected: server.rejected,
       rps: Math.round(rps * 10) / 10,
     };
   }
@@ -77,12 +92,27 @@ export class Aggregator {
     let rps = 0;
     let requests = 0;
     let connections = 0;
+    let aborted = 0;
+    let timedOut = 0;
+    let rejected = 0;
     for (const w of workers) {
       rps += w.rps;
       requests += w.requests;
       connections += w.connections;
+      aborted += w.aborted;
+      timedOut += w.timedOut;
+      rejected += w.rejected;
     }
-    return { time: now, rps: Math.round(rps * 10) / 10, requests, connections, workers };
+    return {
+      time: now,
+      rps: Math.round(rps * 10) / 10,
+      requests,
+      connections,
+      aborted,
+      timedOut,
+      rejected,
+      workers,
+    };
   }
 }
 

@@ -54,7 +54,7 @@ function layout(title: string, body: string, script = ''): string {
 <body>
 <header><b>Strata demo</b>
 <a href="/">layers</a><a href="/live">live</a><a href="/inspect">inspector</a><a href="/dashboard">dashboard</a>
-<a href="/static/">static files</a><a href="/echo">echo</a></header>
+<a href="/static/">static files</a><a href="/upload">upload</a><a href="/echo">echo</a></header>
 <main>
 ${body}
 </main>
@@ -106,6 +106,8 @@ as they arrived, what the parser made of them, the route that matched, and what 
 <tr><td><a href="/static/">/static/*</a></td><td>files with ETags, conditional requests and byte ranges</td></tr>
 <tr><td><a href="/stream">/stream</a></td><td>a chunked response written with backpressure</td></tr>
 <tr><td><a href="/download/1048576">/download/:size</a></td><td>a generated body of that many bytes</td></tr>
+<tr><td><a href="/upload">/upload</a></td><td>upload a file of any size: it streams through SHA-256 and the
+  server answers its size and digest, never holding the file</td></tr>
 <tr><td><a href="/compute?n=2000000">/compute?n=</a></td><td>count primes on a pool of worker threads,
   while <code>/hello</code> stays fast</td></tr>
 <tr><td><code>/ws</code></td><td>a WebSocket chat room: every text message goes to everyone connected</td></tr>
@@ -123,6 +125,10 @@ export function dashboardPage(figures: {
   uptimeS: number;
   requests: number;
   connections: number;
+  /** The engine's counts of client faults (`server.stats()`): never reported as errors. */
+  aborted: number;
+  timedOut: number;
+  rejected: number;
   rssMb: number;
   threads: number;
 }): string {
@@ -137,6 +143,13 @@ See <a href="/live">/live</a> for the whole server, drawn as it runs.</p>
 <div class="figure"><span class="muted">open connections</span><b>${figures.connections}</b></div>
 <div class="figure"><span class="muted">resident memory</span><b>${figures.rssMb} MB</b></div>
 <div class="figure"><span class="muted">compute threads</span><b>${figures.threads}</b></div>
+</div>
+<h2>Client faults</h2>
+<p class="muted">Counted by the connection engine, not logged: none of them is a bug in this server.</p>
+<div class="figures">
+<div class="figure"><span class="muted">aborted (client went away)</span><b id="aborted">${figures.aborted}</b></div>
+<div class="figure"><span class="muted">timed out (too slow to send or to read)</span><b id="timedOut">${figures.timedOut}</b></div>
+<div class="figure"><span class="muted">rejected (limits, bad syntax)</span><b id="rejected">${figures.rejected}</b></div>
 </div>`,
   );
 }
@@ -154,6 +167,11 @@ plain canvas. Send some traffic (<code>curl</code> in a loop, or reload a page) 
 <div class="figure"><span class="muted">requests served</span><b id="total">–</b></div>
 <div class="figure"><span class="muted">workers</span><b id="nworkers">–</b></div>
 <div class="figure"><span class="muted">feed</span><b id="state">connecting</b></div>
+</div>
+<div class="figures" title="client faults, counted by the engine and never logged">
+<div class="figure"><span class="muted">aborted by clients</span><b id="aborted">–</b></div>
+<div class="figure"><span class="muted">timed out</span><b id="timedOut">–</b></div>
+<div class="figure"><span class="muted">rejected</span><b id="rejected">–</b></div>
 </div>
 <div class="card"><canvas id="chart" width="1040" height="260" style="width:100%;height:260px" data-samples="0"></canvas>
 <div class="muted"><span style="color:var(--accent)">■</span> requests/s &nbsp;
@@ -203,6 +221,7 @@ const LIVE_SCRIPT = `
     document.getElementById('conns').textContent = String(s.connections);
     document.getElementById('total').textContent = String(s.requests);
     document.getElementById('nworkers').textContent = String(s.workers.length);
+    for (const key of ['aborted', 'timedOut', 'rejected']) document.getElementById(key).textContent = String(s[key]);
     const table = document.getElementById('workers');
     while (table.rows.length > 1) table.deleteRow(1);
     for (const wk of s.workers) {
@@ -222,6 +241,104 @@ const LIVE_SCRIPT = `
   }
   draw();
   connect();
+})();
+`;
+
+/** A byte count for people: `1 GiB`, `512 MiB`, `1000 bytes`. */
+export function formatBytes(bytes: number): string {
+  for (const [unit, size] of [
+    ['TiB', 1024 ** 4],
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+    ['KiB', 1024],
+  ] as const) {
+    if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}`;
+  }
+  return `${bytes} bytes`;
+}
+
+/**
+ * `/upload`: a file input and a few lines of script that POST the file with `fetch` and show the
+ * server's answer next to the digest the browser computed itself (Web Crypto), when it can.
+ */
+export function uploadPage(maxUpload: number): string {
+  const limit = maxUpload === 0 ? 'no limit (<code>--max-upload 0</code>)' : formatBytes(maxUpload);
+  return layout(
+    'Upload',
+    `<h1>Upload: a file through SHA-256</h1>
+<p>Pick a file: the page sends it with <code>fetch('/upload', { method: 'POST', body: file })</code>. The
+server never holds it: each piece that arrives goes through a SHA-256 hash (<code>node:crypto</code>) and
+is dropped, so a 1 GiB file costs it about as much memory as a small one. It answers with the number of
+bytes it received and their digest. Largest upload: <b id="limit" data-bytes="${maxUpload}">${limit}</b>; a larger one gets
+<code>413 Content Too Large</code>.</p>
+<p><b>What SHA-256 is, and why the digest proves the bytes arrived intact.</b> SHA-256 is a
+cryptographic hash function: it turns any sequence of bytes into a 256-bit value (64 hex digits), always
+the same for the same bytes. Change, add or lose a single byte anywhere and the digest changes
+completely, and nobody knows how to find two different inputs with the same digest. So when the
+digest the server computed from what it received equals the one computed from your file on your side
+(the page does that below with the browser's Web Crypto, or run <code>sha256sum FILE</code>), the
+server received exactly your bytes, in order, none missing.</p>
+<div class="card">
+<input type="file" id="file"> <button id="send" disabled>Upload</button>
+<p id="status" class="muted">No file chosen.</p>
+<pre id="result" hidden></pre>
+</div>
+<p class="muted">With curl: <code>curl --data-binary @FILE http://HOST:PORT/upload</code>, then compare with
+<code>sha256sum FILE</code>.</p>`,
+    UPLOAD_SCRIPT,
+  );
+}
+
+/** Files up to this size are also hashed in the browser (Web Crypto needs the whole file in memory). */
+const LOCAL_HASH_MAX = 256 * 1024 * 1024;
+
+const UPLOAD_SCRIPT = `
+(() => {
+  const input = document.getElementById('file');
+  const button = document.getElementById('send');
+  const status = document.getElementById('status');
+  const result = document.getElementById('result');
+  const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
+  input.onchange = () => {
+    const file = input.files[0];
+    button.disabled = !file;
+    status.textContent = file ? file.name + ': ' + file.size + ' bytes' : 'No file chosen.';
+  };
+  button.onclick = async () => {
+    const file = input.files[0];
+    if (!file) return;
+    button.disabled = true;
+    result.hidden = true;
+    status.textContent = 'Uploading ' + file.size + ' bytes...';
+    const started = performance.now();
+    try {
+      const res = await fetch('/upload', { method: 'POST', body: file });
+      const ms = performance.now() - started;
+      const text = await res.text();
+      result.textContent = res.status + ' ' + res.statusText + '\\n' + text;
+      result.hidden = false;
+      if (!res.ok) { status.textContent = 'The server refused the upload.'; return; }
+      const answer = JSON.parse(text);
+      let line = answer.bytes + ' bytes in ' + ms.toFixed(0) + ' ms.';
+      if (window.crypto && crypto.subtle && file.size <= ${LOCAL_HASH_MAX}) {
+        const local = hex(await crypto.subtle.digest('SHA-256', await file.arrayBuffer()));
+        line += local === answer.sha256
+          ? ' The digest computed here is the same: the server received exactly this file.'
+          : ' The digest computed here differs (' + local + '): the bytes changed on the way.';
+      } else {
+        line += ' Compare the digest with sha256sum on your side.';
+      }
+      status.textContent = line;
+    } catch (err) {
+      const max = Number(document.getElementById('limit').dataset.bytes);
+      status.textContent = max > 0 && file.size > max
+        ? 'The file is larger than the limit: the server answered 413 and closed the connection ' +
+          'before the browser had sent it all (' + err.message + ').'
+        : 'Upload failed: ' + err.message;
+    } finally {
+      button.disabled = false;
+    }
+  };
 })();
 `;
 

@@ -36,11 +36,30 @@ export interface WireMessage {
   error: { code: string; status: number; offset: number } | null;
 }
 
-function framingOf(head: RequestHead): string {
-  if (head.upgrade) return 'upgrade: the bytes after the head belong to the new protocol';
+function framingOf(head: RequestHead, upgrade: boolean): string {
+  if (upgrade) return 'upgrade: the bytes after the head belong to the new protocol';
   if (head.chunked) return 'chunked (Transfer-Encoding)';
   if (head.contentLength >= 0) return `Content-Length: ${head.contentLength}`;
   return 'no body (neither Content-Length nor Transfer-Encoding)';
+}
+
+/**
+ * Whether the server hands this upgrade head to its `onUpgrade` (the rule of `@strata/server`):
+ * CONNECT always; otherwise when the `Upgrade` field offers one of `accepted` (names without
+ * versions, lower case). Anything else is declined and served as HTTP/1.1.
+ */
+export function takesUpgrade(head: RequestHead, accepted: readonly string[]): boolean {
+  if (head.method === 'CONNECT') return true;
+  const raw = head.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() !== 'upgrade') continue;
+    for (const part of raw[i + 1]!.split(',')) {
+      const p = part.trim();
+      const slash = p.indexOf('/');
+      if (accepted.includes((slash === -1 ? p : p.slice(0, slash)).toLowerCase())) return true;
+    }
+  }
+  return false;
 }
 
 /** Mirrors one connection's request stream through a parser of its own. */
@@ -50,13 +69,24 @@ export class ConnectionTap {
   private current: WireMessage | null = null;
   private stopped = false;
   private bodyEvents = 0;
+  /** The head of the message being parsed (needed when the parser stops at an upgrade). */
+  private head: RequestHead | null = null;
 
-  constructor(private readonly onRejected: (msg: WireMessage) => void = () => {}) {
+  /**
+   * @param upgradeProtocols the protocols the server's `onUpgrade` takes (its `upgradeProtocols`):
+   *   an upgrade to anything else is declined there and served as HTTP/1.1, so the tap declines it
+   *   too and goes on parsing (`curl --http2`'s `Upgrade: h2c`).
+   */
+  constructor(
+    private readonly onRejected: (msg: WireMessage) => void = () => {},
+    private readonly upgradeProtocols: readonly string[] = ['websocket'],
+  ) {
     this.parser = new RequestParser(
       {
         onHead: (head) => {
           const msg = this.current ?? this.open(); // bytes of a split head may have opened it
-          msg.framing = framingOf(head);
+          this.head = head;
+          msg.framing = framingOf(head, head.upgrade);
           msg.events.push(
             `head ${head.method} ${head.target} HTTP/1.${head.versionMinor} (${head.rawHeaders.length / 2} fields, ` +
               `keep-alive ${head.keepAlive ? 'yes' : 'no'}${head.expectContinue ? ', expects 100-continue' : ''})`,
@@ -116,11 +146,21 @@ export class ConnectionTap {
       this.keep(view.subarray(0, used));
       view = view.subarray(used);
       const last = this.current;
-      this.current = null; // PAUSED at the end of a message, or UPGRADE after a head
       if (status === ParseStatus.UPGRADE) {
+        const head = this.head;
+        if (head !== null && !takesUpgrade(head, this.upgradeProtocols) && this.parser.declineUpgrade()) {
+          // The server ignores this Upgrade (RFC 9110 section 7.8) and answers as HTTP/1.1: the
+          // message goes on (its body, if any) and so does the connection.
+          if (last !== null) {
+            last.events.push('upgrade declined: not a protocol the server takes, served as HTTP/1.1');
+            last.framing = framingOf(head, false);
+          }
+          continue;
+        }
         last?.events.push('upgrade: the parser stops, the connection changes protocol');
         this.stopped = true;
       }
+      this.current = null; // PAUSED at the end of a message, or UPGRADE after a head
     }
   }
 
@@ -159,12 +199,19 @@ function trailersText(trailers: string[]): string {
 export class WireTap {
   private readonly taps = new Map<string, ConnectionTap>();
 
-  constructor(private readonly onRejected: (msg: WireMessage, remote: string) => void = () => {}) {}
+  /** @param upgradeProtocols the server's `upgradeProtocols` (see {@link ConnectionTap}). */
+  constructor(
+    private readonly upgradeProtocols: readonly string[],
+    private readonly onRejected: (msg: WireMessage, remote: string) => void = () => {},
+  ) {}
 
   /** Starts mirroring a connection. */
   attach(remoteAddress: string, remotePort: number): ConnectionTap {
     const key = `${remoteAddress}|${remotePort}`;
-    const tap = new ConnectionTap((msg) => this.onRejected(msg, `${remoteAddress}:${remotePort}`));
+    const tap = new ConnectionTap(
+      (msg) => this.onRejected(msg, `${remoteAddress}:${remotePort}`),
+      this.upgradeProtocols,
+    );
     this.taps.set(key, tap);
     return tap;
   }

@@ -1,8 +1,9 @@
 /**
  * A real browser (Debian's chromium through playwright-core) opens /live and waits for the chart
- * to draw live data from the WebSocket feed, then opens /inspect and makes a request in another tab. Screenshots go
- * to apps/demo/test-output/.
+ * to draw live data from the WebSocket feed, then opens /inspect and makes a request in another tab,
+ * then uploads a file from /upload. Screenshots go to apps/demo/test-output/.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -99,6 +100,27 @@ describe('in a browser', () => {
     await page.screenshot({ path: join(outputDir(), 'inspect.png') });
     await page.goto(`${demo.url}/`);
     await page.screenshot({ path: join(outputDir(), 'index.png'), fullPage: true });
+    expect(external).toEqual([]);
+  });
+
+  it('/upload sends a chosen file with fetch; the server digest equals the one computed in the page', async () => {
+    const file = randomBytes(300 * 1024 + 7);
+    const digest = createHash('sha256').update(file).digest('hex');
+    await page.goto(`${demo.url}/upload`);
+    await page.setInputFiles('#file', {
+      name: 'random.bin',
+      mimeType: 'application/octet-stream',
+      buffer: file,
+    });
+    await page.click('#send');
+    await page.locator('#status', { hasText: 'the server received exactly this file' }).waitFor();
+    const result = (await page.textContent('#result')) ?? '';
+    expect(result).toMatch(/^200 OK\n/);
+    expect(JSON.parse(result.slice(result.indexOf('\n') + 1))).toEqual({
+      bytes: file.length,
+      sha256: digest,
+    });
+    await page.screenshot({ path: join(outputDir(), 'upload.png'), fullPage: true });
     expect(external).toEqual([]);
   });
 });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, type InspectEntry, inspectPage, type RecordingState, recordingText } from '../src/pages';
+import {
+  escapeHtml,
+  formatBytes,
+  type InspectEntry,
+  inspectPage,
+  type RecordingState,
+  recordingText,
+  uploadPage,
+} from '../src/pages';
 
 const entry = (received: string): InspectEntry => ({
   id: 1,
@@ -19,6 +27,23 @@ const entry = (received: string): InspectEntry => ({
 const ON: RecordingState = { mode: 'on', on: true, watchers: 0, tls: false, workers: 0 };
 
 describe('pages', () => {
+  it('/upload states its limit in the largest whole binary unit, or that there is none', () => {
+    expect(formatBytes(1024 ** 3)).toBe('1 GiB');
+    expect(formatBytes(512 * 1024 ** 2)).toBe('512 MiB');
+    expect(formatBytes(1536)).toBe('1536 bytes'); // 1.5 KiB: not a whole unit, shown exactly
+    expect(formatBytes(64 * 1024)).toBe('64 KiB');
+    expect(formatBytes(1000)).toBe('1000 bytes');
+    expect(uploadPage(1024 ** 3)).toContain('data-bytes="1073741824">1 GiB</b>');
+    expect(uploadPage(0)).toContain('no limit (<code>--max-upload 0</code>)');
+  });
+
+  it("/upload's inline script is valid JavaScript", () => {
+    const page = uploadPage(1000);
+    const script = page.slice(page.indexOf('<script>') + '<script>'.length, page.indexOf('</script>'));
+    expect(script).toContain("fetch('/upload'");
+    expect(() => new Function(script)).not.toThrow(); // parsed, not run
+  });
+
   it('escapes HTML in text and attributes', () => {
     expect(escapeHtml(`<a href="x" onclick='y'>&</a>`)).toBe(
       '&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;',

@@ -99,6 +99,11 @@ describe('/live/ws feed', () => {
     expect(after.workers).toHaveLength(1);
     expect(after.workers?.[0]).toMatchObject({ pid: demo.child.pid, label: 'main' });
     expect(after.connections).toBeGreaterThanOrEqual(1);
+    // The engine's client-fault counters, summed over workers and per worker.
+    for (const key of ['aborted', 'timedOut', 'rejected'] as const) {
+      expect(after[key], key).toBeTypeOf('number');
+      expect(after.workers?.[0]?.[key], key).toBe(after[key]);
+    }
     feed.ws.close();
   });
 });

@@ -120,6 +120,55 @@ describe('ConnectionTap', () => {
     }
   });
 
+  it('declines an Upgrade the server does not take (h2c) and goes on parsing, as the server does', () => {
+    // curl --http2 on plain HTTP: the server takes only websocket, so it answers this as HTTP/1.1.
+    const h2c =
+      'GET /hello HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n' +
+      'HTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n';
+    const withBody =
+      'POST /echo HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\nConnection: upgrade\r\nContent-Length: 3\r\n\r\nabc';
+    const plain = 'GET /x HTTP/1.1\r\nHost: a\r\n\r\n';
+    const ws = 'GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n';
+    const frames = '\x81\x85\x00\x00\x00\x00hello';
+    for (const pieces of splits(enc(h2c + withBody + plain + ws + frames))) {
+      const { taken, rejected } = run(pieces);
+      const where = `pieces ${pieces.map((p) => p.length).join('+')}`;
+      expect(rejected, where).toEqual([]);
+      expect(
+        taken.map((m) => m.received),
+        where,
+      ).toEqual([h2c, withBody, plain, ws]);
+      for (const m of taken.slice(0, 2)) {
+        expect(m.events[1], where).toMatch(/^upgrade declined/);
+        expect(m.events.at(-1), where).toBe('message complete');
+      }
+      expect(taken[0]!.framing).toMatch(/^no body/);
+      expect(taken[1]!.framing).toBe('Content-Length: 3');
+      expect(normalised(taken[1]!.events)).toContain('body 3 bytes');
+      expect(taken[3]!.framing).toMatch(/^upgrade/);
+      expect(taken[3]!.events.at(-1)).toMatch(/^upgrade: the parser stops/);
+    }
+  });
+
+  it('follows the server: an Upgrade it takes stops the tap, any other is declined', () => {
+    const head = (proto: string) =>
+      `GET /u HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: ${proto}\r\n\r\n`;
+    const cases: [string, boolean][] = [
+      ['websocket', true],
+      ['WebSocket', true],
+      ['h2c, websocket/13', true],
+      ['h2c', false],
+      ['foo/1.0', false],
+    ];
+    for (const [proto, taken] of cases) {
+      const tap = new ConnectionTap(() => {}, ['websocket']);
+      tap.feed(enc(head(proto) + head('h2c')));
+      const first = tap.take()!;
+      expect(first.events.at(-1), proto).toMatch(taken ? /^upgrade: the parser stops/ : /^message complete/);
+      expect(tap.take() !== null, proto).toBe(!taken);
+    }
+  });
+
   it('keeps at most MAX_KEPT_BYTES of a large body but counts them all', () => {
     const size = MAX_KEPT_BYTES * 3;
     const head = `POST /big HTTP/1.1\r\nHost: a\r\nContent-Length: ${size}\r\n\r\n`;
