@@ -147,7 +147,7 @@ See <a href="/live">/live</a> for the whole server, drawn as it runs.</p>
 <h2>Client faults</h2>
 <p class="muted">Counted by the connection engine, not logged: none of them is a bug in this server.</p>
 <div class="figures">
-<div class="figure"><span class="muted">aborted (client went away)</span><b id="aborted">${figures.aborted}</b></div>
+<div class="figure"><span class="muted">aborted (unfinished: client gone or cut)</span><b id="aborted">${figures.aborted}</b></div>
 <div class="figure"><span class="muted">timed out (too slow to send or to read)</span><b id="timedOut">${figures.timedOut}</b></div>
 <div class="figure"><span class="muted">rejected (limits, bad syntax)</span><b id="rejected">${figures.rejected}</b></div>
 </div>`,
