@@ -98,32 +98,6 @@ const M_NONE = 4; // no body: HEAD, 1xx, 204, 304
 /** Bodies up to this size are copied next to the head so that head + body go out in one write. */
 const COALESCE_LIMIT = 16 * 1024;
 
-/**
- * Head + body copies (`send` with bytes up to {@link COALESCE_LIMIT}) are carved out of a shared
- * 64 KiB slab, like Node's Buffer pool but for sizes its pool does not serve (it stops at 4 KiB):
- * one ArrayBuffer per 64 KiB of responses instead of one per response. Lifetime: a carved view is
- * never overwritten (the slab only moves forward; a full slab is replaced, and freed by the GC once
- * its last view is gone), so the sink may keep it as long as it likes, exactly like a fresh buffer.
- */
-const SLAB_SIZE = 64 * 1024;
-let slab: Buffer = Buffer.allocUnsafeSlow(SLAB_SIZE);
-let slabAt = 0;
-
-/** `head` (latin1: every head char is < 256) followed by `body`, in one view of the slab. */
-function joinHeadBody(head: string, body: Uint8Array): Buffer {
-  const h = head.length;
-  const total = h + body.length;
-  if (slabAt + total > SLAB_SIZE) {
-    slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
-    slabAt = 0;
-  }
-  const at = slabAt;
-  slab.write(head, at, h, 'latin1');
-  slab.set(body, at + h);
-  slabAt = (at + total + 7) & ~7; // keep views 8-byte aligned
-  return slab.subarray(at, at + total);
-}
-
 const CRLF = '\r\n';
 const LAST_CHUNK = '0\r\n\r\n';
 const CT_TEXT = 'text/plain; charset=utf-8';
@@ -522,9 +496,6 @@ export class ResponseWriter {
         sink.write(body);
         sink.uncork();
       }
-      this.body = len;
-    } else if (len <= COALESCE_LIMIT) {
-      sink.write(joinHeadBody(head, body));
       this.body = len;
     } else {
       sink.cork();

@@ -33,16 +33,19 @@
  * Bytes the parser had not reached when it paused are kept in `held` and parsed on resume.
  *
  * Pipelining: exchanges form a FIFO linked list. Only the head exchange writes to the connection;
- * a later one buffers its bytes until every earlier response has ended. Every byte bound for the
- * socket goes through the cork buffer (`pending`): while a read is being handled (`batching`)
- * nothing is written; at the end of the read the whole batch leaves in ONE `write`.
+ * a later one buffers its bytes until every earlier response has ended.
+ *
+ * Write batching has one owner, the transport: the engine corks the connection at its first write
+ * and uncorks it at the end of the read being handled (`batching`), or, for writes made outside a
+ * read (async handlers), when the last open response ends or in one shared microtask. The transport
+ * copies the batch into its byte pool and sends it with one `write`.
  */
 import { type HttpParseError, ParseStatus, type RequestHead, type RequestParser } from '@strata/http-parser';
 import { cannedResponse, ResponseWriter } from '@strata/response';
 import type { Connection } from '@strata/transport';
 import { ServerError, ServerErrorCode } from './_errors';
 import { Exchange } from './_exchange';
-import { concat, type Flushable, RESPONSE_HIGH_WATER, scheduleFlush } from './_flush';
+import { type Flushable, scheduleFlush } from './_flush';
 import type { ServerLimits, ServerTimeouts } from './_options';
 import type { ParserPool, ParserSlot } from './_parser-pool';
 import type { ConnRegistry, Counters } from './_registry';
@@ -199,7 +202,11 @@ export class ConnState implements Flushable {
   /** Response queue: the head writes to the socket, the others buffer. */
   head: Exchange | null = null;
   tail: Exchange | null = null;
-  queued = 0;
+  /**
+   * Requests being handled: their response is unfinished, or it is finished but their handler has
+   * not returned (or settled) yet. `maxPipelined` bounds this.
+   */
+  inFlight = 0;
   /** The exchange whose request body is being parsed (null between requests and while draining). */
   parsing: Exchange | null = null;
   /** A request with a body whose handler has not been called yet (see onHead). */
@@ -214,10 +221,9 @@ export class ConnState implements Flushable {
   /** Inside `execute` (or the end of a read): the parser must not be re-entered. */
   batching = false;
 
-  /** Cork buffer: everything bound for the socket until the next flush. */
-  pending: (string | Uint8Array)[] = [];
-  /** Length of `pending` (UTF-16 units for strings: close enough for a high-water mark). */
-  pendingBytes = 0;
+  /** The engine holds a cork on the transport: what it writes leaves at the next flush. */
+  corked = false;
+  /** Nesting of the response writers' `cork()` (a writer's `send` corks around its bytes). */
   corkDepth = 0;
   flushScheduled = false;
   /** The transport said false: wait for drain before reading more requests. */
@@ -237,6 +243,8 @@ export class ConnState implements Flushable {
   lastKeepAlive = true;
   headDeadline = 0;
   requestDeadline = 0;
+  /** When the request being read began (its first byte), for `req.setRequestTimeout`. */
+  requestStart = 0;
   idleSince: number;
   /** When the connection was ended (`end()`), to cut a peer that never closes its side. */
   endedAt = 0;
@@ -389,7 +397,7 @@ export class ConnState implements Flushable {
   /** Whether reading must stop now (see the list at the top of this file). */
   mustPause(): boolean {
     if (this.blocked || this.upgradeReq !== null) return true;
-    if (this.queued >= this.config.limits.maxPipelined) return true;
+    if (this.inFlight >= this.config.limits.maxPipelined) return true;
     const p = this.parsing;
     return p !== null && p.req !== null && p.req._buffered >= this.config.limits.maxBodyBuffer;
   }
@@ -428,6 +436,7 @@ export class ConnState implements Flushable {
     const now = this.clock.now;
     this.headDeadline = t.headers > 0 ? now + t.headers : 0;
     this.requestDeadline = t.request > 0 ? now + t.request : 0;
+    this.requestStart = now;
   }
 
   /** any -> Done: nothing more is parsed; bytes that arrive are ignored. */
@@ -505,7 +514,7 @@ export class ConnState implements Flushable {
       this.tail.next = ex;
       this.tail = ex;
     }
-    this.queued++;
+    this.inFlight++;
     this.parsing = hasBody ? ex : null;
     this.drainingBody = false;
     // A request with a body is handed to the handler once its body is complete, or at the end of
@@ -514,7 +523,7 @@ export class ConnState implements Flushable {
     if (hasBody) this.deferred = ex;
     else this.invoke(ex, req, res);
     // maxPipelined holds inside one read: stop parsing here until a response finishes.
-    return this.queued >= cfg.limits.maxPipelined;
+    return this.inFlight >= cfg.limits.maxPipelined;
   }
 
   /** Whether the upgrade handler takes one of the protocols this request offers. */
@@ -582,6 +591,12 @@ export class ConnState implements Flushable {
     if (!req._bodyDone && ex.expect && !ex.continued && this.config.autoContinue) ex.sendContinue();
   }
 
+  /** `req.setRequestTimeout(ms)`: the request timeout of `ex`'s body, counted from its first byte. */
+  setRequestTimeout(ex: Exchange, ms: number): void {
+    if (ex !== this.parsing) return; // its body is complete (or failed): nothing left to time
+    this.requestDeadline = ms > 0 ? this.requestStart + ms : 0;
+  }
+
   /** The handler took the buffered body of `ex`: reading may resume. */
   bodyRead(ex: Exchange): void {
     if (ex === this.parsing && this.readPaused) this.resumeReading();
@@ -611,17 +626,46 @@ export class ConnState implements Flushable {
     const ex = this.deferred!;
     this.deferred = null;
     if (!ex.dead && ex.req !== null && ex.res !== null) this.invoke(ex, ex.req, ex.res);
+    else this.handlerSettled(ex); // answered by the engine before its handler ran: it never will
   }
 
   invoke(ex: Exchange, req: ServerRequest, res: ResponseWriter): void {
     try {
       const r = this.config.handler(req, res);
       if (r !== undefined && r !== null && typeof (r as Promise<void>).then === 'function') {
-        (r as Promise<void>).then(undefined, (e: unknown) => this.handlerFailed(ex, e));
+        // The request stays in flight until its handler settles, not just its response.
+        (r as Promise<void>).then(
+          () => this.handlerSettled(ex),
+          (e: unknown) => {
+            this.handlerSettled(ex);
+            this.handlerFailed(ex, e);
+          },
+        );
+        return;
       }
     } catch (e) {
+      this.handlerSettled(ex);
       this.handlerFailed(ex, e);
+      return;
     }
+    this.handlerSettled(ex);
+  }
+
+  /** The handler of `ex` returned or settled: once its response is retired too, it is no longer in flight. */
+  handlerSettled(ex: Exchange): void {
+    if (ex.handlerDone) return;
+    ex.handlerDone = true;
+    if (ex.retired) {
+      this.inFlight--;
+      this.resumeReading();
+    }
+  }
+
+  /** `ex` leaves the queue (its response ended, or it was dropped). */
+  retire(ex: Exchange): void {
+    if (ex.retired) return;
+    ex.retired = true;
+    if (ex.handlerDone) this.inFlight--;
   }
 
   /**
@@ -671,7 +715,7 @@ export class ConnState implements Flushable {
       if (ex === null || !ex.ended) break;
       this.head = ex.next;
       if (this.head === null) this.tail = null;
-      this.queued--;
+      this.retire(ex);
       ex.next = null;
       const res = ex.res;
       let keep = ex.keepAlive && (res === null || res.keepAlive);
@@ -698,11 +742,7 @@ export class ConnState implements Flushable {
       if (chunks !== null) {
         nx.chunks = null;
         nx.buffered = 0;
-        for (let i = 0; i < chunks.length; i++) {
-          this.pending.push(chunks[i]!);
-          this.pendingBytes += chunks[i]!.length;
-        }
-        if (!this.batching) this.scheduleFlush();
+        for (let i = 0; i < chunks.length; i++) this.out(chunks[i]!);
       }
       if (nx.drain !== null && !this.batching) this.scheduleFlush();
     }
@@ -742,32 +782,33 @@ export class ConnState implements Flushable {
   dropQueue(why = 'connection closing before this request was answered'): void {
     const head = this.head;
     this.head = this.tail = this.parsing = this.deferred = null;
-    this.queued = 0;
     if (head === null) return;
     const gone = new ServerError(ServerErrorCode.ABORTED, why);
     for (let ex: Exchange | null = head; ex !== null; ) {
       const next: Exchange | null = ex.next;
       ex.next = null;
+      this.retire(ex);
       ex.abort(gone, true);
       ex = next;
     }
   }
 
-  /** Every exchange is aborted: the connection is gone or being cut. */
-  abortAll(why: string): void {
+  /**
+   * Every exchange is aborted: the connection is gone (`clientGone`: counted in `aborted`) or the
+   * engine is cutting it (counted as a timeout by the caller).
+   */
+  abortAll(why: string, clientGone = true): void {
     this.deferred = null;
     const head = this.head;
     this.head = this.tail = this.parsing = null;
-    this.queued = 0;
-    this.pending.length = 0;
-    this.pendingBytes = 0;
     if (head === null) return;
     // Built only when a request is pending: capturing a stack costs more than the rest of a close.
     const gone = new ServerError(ServerErrorCode.ABORTED, why);
     for (let ex: Exchange | null = head; ex !== null; ) {
       const next: Exchange | null = ex.next;
       ex.next = null;
-      if (!ex.ended) this.counters.aborted++;
+      if (clientGone && !ex.ended) this.counters.aborted++;
+      this.retire(ex);
       ex.abort(gone, true);
       ex = next;
     }
@@ -792,12 +833,20 @@ export class ConnState implements Flushable {
 
   // ---- output -----------------------------------------------------------------------------------
 
-  /** Bytes of the head exchange, bound for the socket. */
+  /** Bytes of the head exchange, bound for the socket (through the transport's cork). */
   out(chunk: string | Uint8Array): boolean {
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
+    if (!this.corked) {
+      this.corked = true;
+      this.conn.cork();
+    }
+    const ok = this.conn.write(chunk);
+    if (!ok && !this.blocked) {
+      // The transport's queue (with this batch) is over its mark: it owes an onDrain.
+      this.blocked = true;
+      this.blockedSince = this.clock.now || 1;
+    }
     if (!this.batching && this.corkDepth === 0) this.scheduleFlush();
-    return !this.blocked && this.pendingBytes < RESPONSE_HIGH_WATER;
+    return ok;
   }
 
   /** The outermost `uncork` of a response writer. */
@@ -813,28 +862,16 @@ export class ConnState implements Flushable {
     scheduleFlush(this);
   }
 
-  /** One write for everything produced since the last flush. */
+  /** The batch leaves: the transport sends everything written since the last flush in one write. */
   flush(): void {
     this.flushScheduled = false;
     const w = this.writing;
     if (w !== Writing.Open && w !== Writing.Closing) return;
-    const p = this.pending;
-    const n = p.length;
-    if (n > 0) {
-      let data: string | Uint8Array;
-      if (n === 1)
-        data = p.pop()!; // cheaper than setting `length`
-      else {
-        data = concat(p);
-        p.length = 0;
-      }
-      this.pendingBytes = 0;
-      if (!this.conn.write(data) && !this.blocked) {
-        this.blocked = true;
-        this.blockedSince = this.clock.now || 1;
-        this.updateReading();
-      }
+    if (this.corked) {
+      this.corked = false;
+      this.conn.uncork();
     }
+    if (this.blocked && !this.readPaused) this.updateReading();
     if (this.upgradeReq !== null && this.head === null) {
       this.handOff();
       return;
@@ -871,7 +908,7 @@ export class ConnState implements Flushable {
     this.writing = Writing.Closed;
     this.stopReading();
     this.registry.delete(this);
-    if (!upgraded) this.abortAll(error.message);
+    if (!upgraded) this.abortAll(error.message, false);
     this.conn.destroy(error);
   }
 
@@ -883,7 +920,10 @@ export class ConnState implements Flushable {
     const bytes = cannedResponse(status);
     const parsing = this.parsing;
     // A handler never called for the failing request is not called at all: the error answers it.
-    if (this.deferred === parsing) this.deferred = null;
+    if (parsing !== null && this.deferred === parsing) {
+      this.deferred = null;
+      parsing.handlerDone = true;
+    }
     this.stopReading();
     if (parsing !== null && parsing.req !== null) {
       parsing.req._fail(error, false);
@@ -902,12 +942,13 @@ export class ConnState implements Flushable {
       parsing.keepAlive = false;
     }
     const ex = new Exchange(this, null, false);
+    ex.handlerDone = true; // no handler: the engine answers
     if (this.tail === null) this.head = this.tail = ex;
     else {
       this.tail.next = ex;
       this.tail = ex;
     }
-    this.queued++;
+    this.inFlight++;
     ex.respondRaw(bytes, status, false);
     this.closeWhenDone();
   }

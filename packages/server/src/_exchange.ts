@@ -22,6 +22,10 @@ export class Exchange implements ByteSink, RequestOwner {
   dead = false;
   /** The client went away (or the connection was cut) before this response was complete. */
   aborted = false;
+  /** Its handler returned (or its promise settled), or it will never run. */
+  handlerDone = false;
+  /** It left its connection's queue (its response ended, or it was dropped). */
+  retired = false;
   /** Whether the connection may stay open after this response. */
   keepAlive: boolean;
   /** `Expect: 100-continue` was asked / answered. */
@@ -116,6 +120,10 @@ export class Exchange implements ByteSink, RequestOwner {
 
   setSendTimeout(ms: number): void {
     this.sendTimeout = ms;
+  }
+
+  setRequestTimeout(ms: number): void {
+    this.state.setRequestTimeout(this, ms);
   }
 
   sendContinue(): void {

@@ -1,7 +1,8 @@
 /**
- * The engine's write batching: each connection's cork buffer is flushed in ONE `write` of one
- * contiguous buffer (cheaper than `writev`: see ANCHORS.md), at the end of the read that produced it
- * or, for writes made outside a read (async handlers), in one shared microtask for every connection.
+ * When the engine's writes leave: the transport owns the batching (its cork copies a batch into its
+ * byte pool and sends it in one `write`); the engine decides when a batch ends: at the end of the
+ * read that produced it or, for writes made outside a read (async handlers), in one shared
+ * microtask for every connection.
  */
 
 /**
@@ -12,7 +13,7 @@
  */
 export const RESPONSE_HIGH_WATER = 64 * 1024;
 
-/** Something with a cork buffer to flush (a connection's state). */
+/** Something whose batch of writes is flushed later (a connection's state). */
 export interface Flushable {
   /** Set by {@link scheduleFlush}, cleared by `flush` before it writes. */
   flushScheduled: boolean;
@@ -22,31 +23,6 @@ export interface Flushable {
 /** Bytes a chunk will occupy on the wire (strings are UTF-8, as the response writer produces them). */
 export function byteLength(chunk: string | Uint8Array): number {
   return typeof chunk === 'string' ? Buffer.byteLength(chunk, 'utf8') : chunk.length;
-}
-
-/** Join a batch into one contiguous buffer (or one string when every part is a string). */
-export function concat(parts: (string | Uint8Array)[]): string | Uint8Array {
-  let allStrings = true;
-  for (let i = 0; i < parts.length; i++) {
-    if (typeof parts[i] !== 'string') {
-      allStrings = false;
-      break;
-    }
-  }
-  if (allStrings) return (parts as string[]).join('');
-  let total = 0;
-  for (let i = 0; i < parts.length; i++) total += byteLength(parts[i]!);
-  const out = Buffer.allocUnsafe(total);
-  let at = 0;
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i]!;
-    if (typeof p === 'string') at += out.write(p, at, 'utf8');
-    else {
-      out.set(p, at);
-      at += p.length;
-    }
-  }
-  return out;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { copyToPool } from '@strata/transport';
 import { ServerError, ServerErrorCode } from './_errors';
 import { type ForwardedInfo, resolveForwarded } from './_proxy';
 
@@ -17,6 +18,8 @@ export interface RequestOwner {
   bodyRead(req: ServerRequest): void;
   /** `req.setSendTimeout(ms)`: this response's send timeout. */
   setSendTimeout(ms: number): void;
+  /** `req.setRequestTimeout(ms)`: this request's body timeout. */
+  setRequestTimeout(ms: number): void;
 }
 
 /**
@@ -31,32 +34,6 @@ export interface RequestPeer {
 
 const EMPTY = new Uint8Array(0);
 
-/**
- * Body copies up to 8 KiB are carved out of a shared 64 KiB slab (like Node's Buffer pool): one
- * ArrayBuffer per 64 KiB instead of one per chunk. A copy is a view the caller owns; it keeps its
- * slab alive while referenced. Larger chunks get their own buffer.
- */
-const SLAB_SIZE = 64 * 1024;
-const SLAB_MAX_CHUNK = 8 * 1024;
-let slab: Buffer = Buffer.allocUnsafeSlow(SLAB_SIZE);
-let slabAt = 0;
-
-function copyChunk(chunk: Uint8Array): Uint8Array {
-  const n = chunk.length;
-  if (n > SLAB_MAX_CHUNK) {
-    const own = Buffer.allocUnsafe(n); // never zero-filled: every byte is overwritten at once
-    own.set(chunk);
-    return own;
-  }
-  if (slabAt + n > SLAB_SIZE) {
-    slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
-    slabAt = 0;
-  }
-  const out = slab.subarray(slabAt, slabAt + n);
-  out.set(chunk);
-  slabAt = (slabAt + n + 7) & ~7; // keep views 8-byte aligned
-  return out;
-}
 const decoder = new TextDecoder();
 
 enum BodyState {
@@ -315,14 +292,29 @@ export class ServerRequest {
   }
 
   /**
-   * @internal body bytes: a view valid during the call, copied here, unless `stable` (the transport
+   * This request's timeout in ms, in place of the server's `timeouts.request`: the whole request
+   * (head and body) must arrive within it, counted from its first byte; 0 turns it off for this
+   * request. For a large upload over a slow link: the default (300 s) cuts a 1 GiB body arriving
+   * slower than about 3.4 MB/s.
+   */
+  setRequestTimeout(ms: number): this {
+    if (!Number.isFinite(ms) || ms < 0) {
+      throw new ServerError(ServerErrorCode.INVALID_OPTION, 'setRequestTimeout: ms must be a non-negative number');
+    }
+    if (this._owner !== null) this._owner.setRequestTimeout(ms);
+    return this;
+  }
+
+  /**
+   * @internal body bytes: a view valid during the call, copied into the transport's byte pool
+   * (`copyToPool`: a view nothing overwrites), unless `stable` (the transport
    * never reuses its read buffers) and the view is at least half of its buffer: then the view is
    * kept as it is (no copy; keeping it pins at most twice its size).
    */
   _push(chunk: Uint8Array, stable: boolean): void {
     this._received += chunk.length;
     if (this._state !== BodyState.Open || this._discarding) return;
-    const copy = stable && chunk.byteLength * 2 >= chunk.buffer.byteLength ? chunk : copyChunk(chunk);
+    const copy = stable && chunk.byteLength * 2 >= chunk.buffer.byteLength ? chunk : copyToPool(chunk);
     if (this._chunks === null) this._chunks = [copy];
     else this._chunks.push(copy);
     this._buffered += chunk.length;

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { TransportError, TransportErrorCode } from './_errors';
+import { POOL_COPY_LIMIT, POOL_SLAB_SIZE, pool, poolReserve } from './_pool';
 import type { ProxyHeader } from './_proxy';
 import type { Connection, ConnectionHandlers } from './_types';
 
@@ -14,16 +15,10 @@ const kConn = Symbol('strata.connection');
 type OwnedSocket = Socket & { [kConn]?: SocketConnection };
 
 /**
- * Cork batches are copied into a shared slab (like Node's Buffer pool) and written as one
- * contiguous buffer: one `write` syscall per batch, cheaper than `writev` of many small pieces.
- * A slab is never overwritten; once full a fresh one is allocated and the old one is freed by the
- * GC when its last queued slice has been written.
+ * Cork batches are copied into the shared byte pool (`_pool.ts`) and written as one contiguous
+ * buffer: one `write` syscall per batch, cheaper than `writev` of many small pieces. Writes larger
+ * than the pool's copy limit are not copied; they are queued as they are (one `writev` at uncork).
  */
-const SLAB_SIZE = 64 * 1024;
-/** Writes larger than this are not copied into the slab; they are queued as they are. */
-const COPY_LIMIT = 16 * 1024;
-let slab: Buffer = Buffer.allocUnsafeSlow(SLAB_SIZE);
-let slabPos = 0;
 
 let nextId = 1;
 
@@ -247,22 +242,21 @@ export class SocketConnection implements Connection {
   private writeCorked(data: Uint8Array | string): boolean {
     if (typeof data === 'string') {
       const max = data.length * 3; // worst case UTF-8 expansion of UTF-16 code units
-      if (max > COPY_LIMIT) {
+      if (max > POOL_COPY_LIMIT) {
         this.writeDirect(Buffer.from(data, 'utf8'));
       } else {
         this.reserve(max);
-        const n = slab.write(data, slabPos, 'utf8');
-        slabPos += n;
-        this.segEnd = slabPos;
+        pool.at += pool.slab.write(data, pool.at, 'utf8');
+        this.segEnd = pool.at;
       }
-    } else if (data.length > COPY_LIMIT) {
+    } else if (data.length > POOL_COPY_LIMIT) {
       this.writeDirect(data);
     } else {
       const n = data.length;
       this.reserve(n);
-      slab.set(data, slabPos);
-      slabPos += n;
-      this.segEnd = slabPos;
+      pool.slab.set(data, pool.at);
+      pool.at += n;
+      this.segEnd = pool.at;
     }
     const ok = this.socket.writableLength + (this.segEnd - this.segStart) < this.hwm;
     if (!ok) this.oweDrain();
@@ -273,18 +267,15 @@ export class SocketConnection implements Connection {
   private reserve(n: number): void {
     if (
       this.segSlab !== null &&
-      (this.segSlab !== slab || this.segEnd !== slabPos || SLAB_SIZE - slabPos < n)
+      (this.segSlab !== pool.slab || this.segEnd !== pool.at || POOL_SLAB_SIZE - pool.at < n)
     ) {
-      // Another connection appended to the slab, or it is full: queue what we have.
+      // Another connection (or a pool copy) took the slab's next bytes, or it is full: queue what we have.
       this.queueSegment();
     }
-    if (SLAB_SIZE - slabPos < n) {
-      slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
-      slabPos = 0;
-    }
+    poolReserve(n);
     if (this.segSlab === null) {
-      this.segSlab = slab;
-      this.segStart = this.segEnd = slabPos;
+      this.segSlab = pool.slab;
+      this.segStart = this.segEnd = pool.at;
     }
   }
 

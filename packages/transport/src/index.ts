@@ -18,6 +18,7 @@
 export type { SocketConnection } from './_connection';
 export { TransportError, TransportErrorCode, type TransportErrorCodeValue } from './_errors';
 export { DEFAULT_CLOSE_DEADLINE, DEFAULT_PROXY_TIMEOUT, listen, reusePortSupported } from './_listener';
+export { copyToPool, POOL_COPY_LIMIT, POOL_SLAB_SIZE } from './_pool';
 export {
   PROXY_V1_MAX_LENGTH,
   type ProxyFamily,
