@@ -299,7 +299,10 @@ export class ServerRequest {
    */
   setRequestTimeout(ms: number): this {
     if (!Number.isFinite(ms) || ms < 0) {
-      throw new ServerError(ServerErrorCode.INVALID_OPTION, 'setRequestTimeout: ms must be a non-negative number');
+      throw new ServerError(
+        ServerErrorCode.INVALID_OPTION,
+        'setRequestTimeout: ms must be a non-negative number',
+      );
     }
     if (this._owner !== null) this._owner.setRequestTimeout(ms);
     return this;
