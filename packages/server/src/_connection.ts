@@ -458,7 +458,6 @@ export class ConnState implements Flushable {
     this.headDeadline = 0;
     const cfg = this.config;
     this.requests++;
-    const conn = this.conn;
     const hasBody = h.chunked || h.contentLength > 0;
     const limit = cfg.limits.maxBodyBytes === 0 ? Number.POSITIVE_INFINITY : cfg.limits.maxBodyBytes;
     this.connectHead = false;
@@ -466,19 +465,7 @@ export class ConnState implements Flushable {
     if (upgrade) {
       this.connectHead = h.method === 'CONNECT';
       if (cfg.onUpgrade !== null && (this.connectHead || this.takesUpgrade(h.rawHeaders))) {
-        this.upgradeReq = new ServerRequest(
-          null,
-          h.method,
-          h.target,
-          h.versionMinor,
-          h.rawHeaders,
-          h.host,
-          h.contentLength,
-          false,
-          conn,
-          conn.encrypted,
-          cfg.trust,
-        );
+        this.upgradeReq = this.newRequest(h, false, limit);
         return false;
       }
       // Declined (no handler, or a protocol it does not take): served as plain HTTP/1.1. CONNECT
@@ -489,20 +476,7 @@ export class ConnState implements Flushable {
     const keepAlive = h.keepAlive && !upgrade && !this.draining && (max === 0 || this.requests < max);
     this.lastKeepAlive = keepAlive;
     this.counters.requests++;
-    const req = new ServerRequest(
-      null,
-      h.method,
-      h.target,
-      h.versionMinor,
-      h.rawHeaders,
-      h.host,
-      h.contentLength,
-      hasBody,
-      conn,
-      conn.encrypted,
-      cfg.trust,
-      limit,
-    );
+    const req = this.newRequest(h, hasBody, limit);
     const ex = new Exchange(this, req, keepAlive);
     req._owner = ex;
     if (this.logBytes) ex.start = performance.now();
@@ -524,6 +498,24 @@ export class ConnState implements Flushable {
     else this.invoke(ex, req, res);
     // maxPipelined holds inside one read: stop parsing here until a response finishes.
     return this.inFlight >= cfg.limits.maxPipelined;
+  }
+
+  newRequest(h: RequestHead, hasBody: boolean, limit: number): ServerRequest {
+    const conn = this.conn;
+    return new ServerRequest(
+      null,
+      h.method,
+      h.target,
+      h.versionMinor,
+      h.rawHeaders,
+      h.host,
+      h.contentLength,
+      hasBody,
+      conn,
+      conn.encrypted,
+      this.config.trust,
+      limit,
+    );
   }
 
   /** Whether the upgrade handler takes one of the protocols this request offers. */
