@@ -15,9 +15,12 @@ const kConn = Symbol('strata.connection');
 type OwnedSocket = Socket & { [kConn]?: SocketConnection };
 
 /**
- * Cork batches are copied into the shared byte pool (`_pool.ts`) and written as one contiguous
- * buffer: one `write` syscall per batch, cheaper than `writev` of many small pieces. Writes larger
- * than the pool's copy limit are not copied; they are queued as they are (one `writev` at uncork).
+ * Cork batches are written as one contiguous piece: one `write` syscall per batch, cheaper than
+ * `writev` of many small pieces. Strings are kept as written (a V8 rope) until the batch ends or bytes
+ * follow them: a batch of strings only (HTTP heads and text bodies) leaves as ONE string that Node
+ * encodes once, with no copy of ours. Small byte writes are copied into the shared byte pool
+ * (`_pool.ts`) at once, with any strings before them; writes larger than the pool's copy limit are
+ * queued as they are (one `writev` at uncork).
  */
 
 let nextId = 1;
@@ -55,6 +58,8 @@ export class SocketConnection implements Connection {
   private timeoutListener = false;
   private readonly hwm: number;
   private corkDepth = 0;
+  /** Strings written inside the current cork batch, not yet encoded (they precede any later bytes). */
+  private text = '';
   private segSlab: Buffer | null = null;
   private segStart = 0;
   private segEnd = 0;
@@ -123,7 +128,7 @@ export class SocketConnection implements Connection {
   }
 
   get writableLength(): number {
-    return this.socket.writableLength + (this.segEnd - this.segStart);
+    return this.socket.writableLength + (this.segEnd - this.segStart) + this.text.length;
   }
 
   get remoteAddress(): string {
@@ -210,6 +215,7 @@ export class SocketConnection implements Connection {
     if (this.remoteAddr === null) this.readPeer(); // last chance: the handle goes with the socket
     this.segSlab = null;
     this.segStart = this.segEnd = 0;
+    this.text = '';
     this.corkDepth = 0;
     this.ended = true;
     this.socket.destroy(error);
@@ -241,26 +247,38 @@ export class SocketConnection implements Connection {
 
   private writeCorked(data: Uint8Array | string): boolean {
     if (typeof data === 'string') {
-      const max = data.length * 3; // worst case UTF-8 expansion of UTF-16 code units
-      if (max > POOL_COPY_LIMIT) {
-        this.writeDirect(Buffer.from(data, 'utf8'));
+      // Immutable: kept by reference (a rope) until the batch ends or bytes follow.
+      this.text = this.text === '' ? data : this.text + data;
+    } else {
+      if (this.text !== '') this.settleText();
+      if (data.length > POOL_COPY_LIMIT) {
+        this.writeDirect(data);
       } else {
-        this.reserve(max);
-        pool.at += pool.slab.write(data, pool.at, 'utf8');
+        const n = data.length;
+        this.reserve(n);
+        pool.slab.set(data, pool.at);
+        pool.at += n;
         this.segEnd = pool.at;
       }
-    } else if (data.length > POOL_COPY_LIMIT) {
-      this.writeDirect(data);
-    } else {
-      const n = data.length;
-      this.reserve(n);
-      pool.slab.set(data, pool.at);
-      pool.at += n;
-      this.segEnd = pool.at;
     }
-    const ok = this.socket.writableLength + (this.segEnd - this.segStart) < this.hwm;
+    // UTF-16 units for the pending text: close enough for a high-water mark.
+    const ok = this.socket.writableLength + (this.segEnd - this.segStart) + this.text.length < this.hwm;
     if (!ok) this.oweDrain();
     return ok;
+  }
+
+  /** Encode the batch's pending strings into it, in order: into the pool, or a buffer of their own. */
+  private settleText(): void {
+    const t = this.text;
+    this.text = '';
+    const max = t.length * 3; // worst case UTF-8 expansion of UTF-16 code units
+    if (max > POOL_COPY_LIMIT) {
+      this.writeDirect(Buffer.from(t, 'utf8'));
+    } else {
+      this.reserve(max);
+      pool.at += pool.slab.write(t, pool.at, 'utf8');
+      this.segEnd = pool.at;
+    }
   }
 
   /** Make room for `n` bytes at the end of this batch's slab segment. */
@@ -304,6 +322,14 @@ export class SocketConnection implements Connection {
   }
 
   private flushBatch(): void {
+    if (this.text !== '') {
+      if (this.segSlab === null && !this.nodeCorked) {
+        // Strings only: one string write, encoded once by Node.
+        const t = this.text;
+        this.text = '';
+        this.socket.write(t);
+      } else this.settleText();
+    }
     const seg = this.segSlab;
     if (seg !== null) {
       this.segSlab = null;

@@ -209,6 +209,42 @@ describe('Connection writes', () => {
     expect(text).toBe(`HTTP-ish head\r\nabcé€😀tail[${'z'.repeat(40_000)}]!`);
   });
 
+  it('a batch of strings leaves as one string; bytes are copied at once; a long string keeps its place', async () => {
+    let conn: Connection | null = null;
+    const l = await start({
+      onOpen(c) {
+        conn = c;
+      },
+      onData() {},
+    });
+    const s = await client(l);
+    await until(() => conn !== null);
+    const c = conn as unknown as Connection & { socket: Socket };
+    const seen: string[] = [];
+    const orig = c.socket.write.bind(c.socket);
+    c.socket.write = ((...args: Parameters<Socket['write']>) => {
+      seen.push(typeof args[0] === 'string' ? 'string' : 'bytes');
+      return orig(...args);
+    }) as Socket['write'];
+    const got = collect(s);
+    c.cork();
+    for (let i = 0; i < 16; i++) c.write(`r${i};`);
+    c.uncork();
+    expect(seen).toEqual(['string']); // one write, encoded once by Node
+    const reused = Buffer.from('ABC');
+    const long = 'é'.repeat(10_000); // over the pool's copy limit once encoded
+    c.cork();
+    c.write('<');
+    c.write(reused);
+    reused.fill(0x78); // the caller reuses its buffer: the batch holds a copy
+    c.write(long);
+    c.write(Buffer.from('>'));
+    c.uncork();
+    c.end();
+    const text = (await got).toString();
+    expect(text).toBe(`${Array.from({ length: 16 }, (_, i) => `r${i};`).join('')}<ABC${long}>`);
+  });
+
   it('keeps two connections corked at once apart', async () => {
     const conns: Connection[] = [];
     const l = await start({
