@@ -21,6 +21,7 @@
  * Usage: tsx src/run.ts [--duration 5] [--rounds 3] [--warmup 1]
  *                       [--scenarios keepalive,pipelined,close,post,upload,upload-file]
  *                       [--servers raw,strata,demo,fastify,hono,bun,uws] [--no-readme]
+ *                       [--baseline DIR]  (adds "Strata baseline": the same server on DIR's build)
  *                       [--uploads 12] [--upload-conns 4] [--upload-mib 100]
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -34,6 +35,8 @@ interface ServerSpec {
   name: string;
   label: string;
   cmd: string[];
+  /** Extra environment for the server process. */
+  env?: Record<string, string>;
   /** Scenarios this server runs (default: all). */
   scenarios?: string[];
 }
@@ -75,6 +78,26 @@ const ALL: ServerSpec[] = [
 ];
 const BASE: ServerSpec = { name: 'node-http', label: 'node:http', cmd: [...node, 'servers/node-http.mjs'] };
 
+/**
+ * `--baseline DIR`: the same Strata bench server against another checkout's built packages (its
+ * `packages/NAME/dist`), as one more server in the same run, so a change is measured before and
+ * after side by side (`servers/_baseline.mjs` remaps the `@strata/*` imports).
+ */
+function baselineSpec(dir: string): ServerSpec {
+  let rev = dir;
+  try {
+    rev = execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    // not a git checkout: the label names the folder
+  }
+  return {
+    name: 'strata-baseline',
+    label: `Strata baseline (${rev})`,
+    cmd: [...node, '--import', './servers/_baseline.mjs', 'servers/strata.mjs'],
+    env: { STRATA_BASELINE: dir },
+  };
+}
+
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i !== -1 && i + 1 < process.argv.length ? process.argv[i + 1]! : def;
@@ -96,7 +119,7 @@ const uploads = Number(arg('uploads', '12'));
 const uploadConns = Number(arg('upload-conns', '4'));
 const uploadMiB = Number(arg('upload-mib', '100'));
 /** raw node:net has no body to stream and the others echo whole bodies: node:http, Strata, fastify. */
-const UPLOAD_SERVERS = ['strata', 'fastify'];
+const UPLOAD_SERVERS = ['strata', 'strata-baseline', 'fastify'];
 
 const SCENARIOS: Scenario[] = [
   { name: 'keepalive', label: 'keep-alive, 64 conns', args: ['/hello'] },
@@ -181,7 +204,7 @@ async function startServer(spec: ServerSpec, scenario: Scenario): Promise<Starte
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     // BENCH_SCENARIO: servers/strata.mjs lifts its body limit for the upload scenarios.
-    env: { ...process.env, PORT: '0', BENCH_SCENARIO: scenario.name },
+    env: { ...process.env, ...spec.env, PORT: '0', BENCH_SCENARIO: scenario.name },
   });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => {
@@ -468,14 +491,23 @@ async function main(): Promise<void> {
       }
     }
   }
-  const wanted = ALL.filter((s) => serverNames.includes(s.name)).filter((s) => {
-    let missing = '';
-    if (s.name === 'bun' && bunBinary() === null) missing = 'binary not installed';
-    if (s.name === 'uws' && !uwsAvailable()) missing = 'package does not load';
-    if (s.name === 'demo' && !existsSync(DEMO_CLI)) missing = `${DEMO_CLI} not built`;
-    if (missing !== '') console.warn(`skip ${s.name}: ${missing}`);
-    return missing === '';
-  });
+  const baselineDir = arg('baseline', '');
+  const candidates = baselineDir === '' ? ALL : [...ALL, baselineSpec(baselineDir)];
+  if (baselineDir !== '' && !existsSync(join(baselineDir, 'packages', 'server', 'dist', 'index.js'))) {
+    console.error(`--baseline ${baselineDir}: no built packages there (run its build first)`);
+    process.exit(1);
+  }
+  if (baselineDir !== '' && !serverNames.includes('strata-baseline')) serverNames.push('strata-baseline');
+  const wanted = candidates
+    .filter((s) => serverNames.includes(s.name))
+    .filter((s) => {
+      let missing = '';
+      if (s.name === 'bun' && bunBinary() === null) missing = 'binary not installed';
+      if (s.name === 'uws' && !uwsAvailable()) missing = 'package does not load';
+      if (s.name === 'demo' && !existsSync(DEMO_CLI)) missing = `${DEMO_CLI} not built`;
+      if (missing !== '') console.warn(`skip ${s.name}: ${missing}`);
+      return missing === '';
+    });
   const wrkSetup = scenarios.some((s) => s.upload === undefined)
     ? `wrk -t1 -c64, ${duration}s per run (+${warmup}s warm-up), `
     : '';
