@@ -95,9 +95,6 @@ const M_CHUNKED = 2; // Transfer-Encoding: chunked (HTTP/1.1 only)
 const M_CLOSE = 3; // close-delimited (HTTP/1.0 without a known length)
 const M_NONE = 4; // no body: HEAD, 1xx, 204, 304
 
-/** Bodies up to this size are copied next to the head so that head + body go out in one write. */
-const COALESCE_LIMIT = 16 * 1024;
-
 const CRLF = '\r\n';
 const LAST_CHUNK = '0\r\n\r\n';
 const CT_TEXT = 'text/plain; charset=utf-8';
