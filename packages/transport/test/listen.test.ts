@@ -169,47 +169,8 @@ describe('listen on a Unix socket', () => {
 });
 
 describe('Connection writes', () => {
-  it('cork/uncork sends a batch as one socket write, in order, with nested corks and big chunks', async () => {
-    let conn: Connection | null = null;
-    const l = await start({
-      onOpen(c) {
-        conn = c;
-      },
-      onData() {},
-    });
-    const s = await client(l);
-    await until(() => conn !== null);
-    const c = conn as unknown as Connection & { socket: Socket };
-    let writes = 0;
-    const orig = c.socket.write.bind(c.socket);
-    c.socket.write = ((...args: Parameters<Socket['write']>) => {
-      writes++;
-      return orig(...args);
-    }) as Socket['write'];
-    const got = collect(s);
-    c.cork();
-    c.write('HTTP-ish head\r\n');
-    c.cork();
-    c.write(new Uint8Array([0x61, 0x62, 0x63]));
-    c.write('é€😀');
-    c.uncork();
-    expect(writes).toBe(0);
-    c.write(Buffer.from('tail'));
-    c.uncork();
-    expect(writes).toBe(1);
-    // A batch with a chunk above the copy limit keeps its order (pieces leave in one writev).
-    const big = Buffer.alloc(40_000, 0x7a);
-    c.cork();
-    c.write('[');
-    c.write(big);
-    c.write(']');
-    c.uncork();
-    c.end('!');
-    const text = (await got).toString();
-    expect(text).toBe(`HTTP-ish head\r\nabcé€😀tail[${'z'.repeat(40_000)}]!`);
-  });
-
-  it('a batch of strings leaves as one string; bytes are copied at once; a long string keeps its place', async () => {
+  /** A server-side connection whose socket writes are recorded (`'string'` or `'bytes'` each), and its client's bytes. */
+  async function spied(): Promise<{ c: Connection; seen: string[]; got: Promise<Buffer> }> {
     let conn: Connection | null = null;
     const l = await start({
       onOpen(c) {
@@ -226,7 +187,35 @@ describe('Connection writes', () => {
       seen.push(typeof args[0] === 'string' ? 'string' : 'bytes');
       return orig(...args);
     }) as Socket['write'];
-    const got = collect(s);
+    return { c, seen, got: collect(s) };
+  }
+
+  it('cork/uncork sends a batch as one socket write, in order, with nested corks and big chunks', async () => {
+    const { c, seen, got } = await spied();
+    c.cork();
+    c.write('HTTP-ish head\r\n');
+    c.cork();
+    c.write(new Uint8Array([0x61, 0x62, 0x63]));
+    c.write('é€😀');
+    c.uncork();
+    expect(seen).toHaveLength(0);
+    c.write(Buffer.from('tail'));
+    c.uncork();
+    expect(seen).toHaveLength(1);
+    // A batch with a chunk above the copy limit keeps its order (pieces leave in one writev).
+    const big = Buffer.alloc(40_000, 0x7a);
+    c.cork();
+    c.write('[');
+    c.write(big);
+    c.write(']');
+    c.uncork();
+    c.end('!');
+    const text = (await got).toString();
+    expect(text).toBe(`HTTP-ish head\r\nabcé€😀tail[${'z'.repeat(40_000)}]!`);
+  });
+
+  it('a batch of strings leaves as one string; bytes are copied at once; a long string keeps its place', async () => {
+    const { c, seen, got } = await spied();
     c.cork();
     for (let i = 0; i < 16; i++) c.write(`r${i};`);
     c.uncork();
