@@ -13,6 +13,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 import { ParseStatus, type RequestHead, RequestParser } from '@strata/http-parser';
+import { acceptsUpgrade } from '@strata/server';
 
 /** Raw bytes kept per message for display; the rest is counted, not kept. */
 export const MAX_KEPT_BYTES = 16 * 1024;
@@ -41,25 +42,6 @@ function framingOf(head: RequestHead, upgrade: boolean): string {
   if (head.chunked) return 'chunked (Transfer-Encoding)';
   if (head.contentLength >= 0) return `Content-Length: ${head.contentLength}`;
   return 'no body (neither Content-Length nor Transfer-Encoding)';
-}
-
-/**
- * Whether the server hands this upgrade head to its `onUpgrade` (the rule of `@strata/server`):
- * CONNECT always; otherwise when the `Upgrade` field offers one of `accepted` (names without
- * versions, lower case). Anything else is declined and served as HTTP/1.1.
- */
-export function takesUpgrade(head: RequestHead, accepted: readonly string[]): boolean {
-  if (head.method === 'CONNECT') return true;
-  const raw = head.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.toLowerCase() !== 'upgrade') continue;
-    for (const part of raw[i + 1]!.split(',')) {
-      const p = part.trim();
-      const slash = p.indexOf('/');
-      if (accepted.includes((slash === -1 ? p : p.slice(0, slash)).toLowerCase())) return true;
-    }
-  }
-  return false;
 }
 
 /** Mirrors one connection's request stream through a parser of its own. */
@@ -148,7 +130,7 @@ export class ConnectionTap {
       const last = this.current;
       if (status === ParseStatus.UPGRADE) {
         const head = this.head;
-        if (head !== null && !takesUpgrade(head, this.upgradeProtocols) && this.parser.declineUpgrade()) {
+        if (head !== null && !acceptsUpgrade(head, this.upgradeProtocols) && this.parser.declineUpgrade()) {
           // The server ignores this Upgrade (RFC 9110 section 7.8) and answers as HTTP/1.1: the
           // message goes on (its body, if any) and so does the connection.
           if (last !== null) {

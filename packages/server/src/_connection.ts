@@ -50,6 +50,7 @@ import type { ServerLimits, ServerTimeouts } from './_options';
 import type { ParserPool, ParserSlot } from './_parser-pool';
 import type { ConnRegistry, Counters } from './_registry';
 import { ServerRequest } from './_request';
+import { offersAccepted } from './_upgrade';
 
 /** Handler signature: the router, a function, anything. */
 export type Handler = (req: ServerRequest, res: ResponseWriter) => void | Promise<void>;
@@ -79,6 +80,8 @@ export interface EngineConfig {
   onError: ((error: unknown, req: ServerRequest | null) => void) | null;
   onResponse: ((info: ResponseInfo) => void) | null;
   limits: ServerLimits;
+  /** `limits.maxBodyBytes` as a request starts with it (`Infinity` for 0, no limit). */
+  bodyLimit: number;
   timeouts: ServerTimeouts;
   autoContinue: boolean;
   /** A FIN from the client leaves its requests running (true) or aborts them (false, default). */
@@ -154,23 +157,6 @@ function clientFault(e: unknown): boolean {
   if (code === 'ERR_RESPONSE_ABORTED') return true;
   if ((e as { name?: unknown }).name === 'AbortError') return true;
   return false;
-}
-
-/** The Upgrade field's protocol names, lower case, without versions (`websocket`, `h2c`). */
-function offeredProtocols(raw: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length !== 7 || name.toLowerCase() !== 'upgrade') continue;
-    const parts = raw[i + 1]!.split(',');
-    for (let j = 0; j < parts.length; j++) {
-      const p = parts[j]!.trim();
-      const slash = p.indexOf('/');
-      const n = (slash === -1 ? p : p.slice(0, slash)).toLowerCase();
-      if (n !== '') out.push(n);
-    }
-  }
-  return out;
 }
 
 /**
@@ -317,13 +303,11 @@ export class ConnState implements Flushable {
         false,
       );
     }
-    if (!this.config.allowHalfOpen && this.head !== null) {
+    if (!this.config.allowHalfOpen) {
       // As node:http does (httpAllowHalfOpen false): a client that closed its side has gone. The
       // responses not yet complete are aborted (signals fire, streams close their sources); those
       // already retired have been handed over and are flushed before the connection ends.
-      for (let ex: Exchange | null = this.head; ex !== null; ex = ex.next)
-        if (!ex.ended) this.counters.aborted++;
-      this.dropQueue('client closed its side of the connection');
+      this.abortQueue('client closed its side of the connection', true);
     }
     this.closeWhenDone();
   }
@@ -336,7 +320,7 @@ export class ConnState implements Flushable {
     this.held = null;
     this.registry.delete(this);
     if (wasUpgraded) return;
-    this.abortAll('client closed the connection');
+    this.abortQueue('client closed the connection', true);
   }
 
   /** The transport closed the connection: its parser goes back to the pool (never after an upgrade). */
@@ -459,12 +443,15 @@ export class ConnState implements Flushable {
     const cfg = this.config;
     this.requests++;
     const hasBody = h.chunked || h.contentLength > 0;
-    const limit = cfg.limits.maxBodyBytes === 0 ? Number.POSITIVE_INFINITY : cfg.limits.maxBodyBytes;
+    const limit = cfg.bodyLimit;
     this.connectHead = false;
     let upgrade = h.upgrade;
     if (upgrade) {
       this.connectHead = h.method === 'CONNECT';
-      if (cfg.onUpgrade !== null && (this.connectHead || this.takesUpgrade(h.rawHeaders))) {
+      if (
+        cfg.onUpgrade !== null &&
+        (this.connectHead || offersAccepted(h.rawHeaders, cfg.upgradeProtocols))
+      ) {
         this.upgradeReq = this.newRequest(h, false, limit);
         return false;
       }
@@ -516,17 +503,6 @@ export class ConnState implements Flushable {
       this.config.trust,
       limit,
     );
-  }
-
-  /** Whether the upgrade handler takes one of the protocols this request offers. */
-  takesUpgrade(raw: string[]): boolean {
-    const offered = offeredProtocols(raw);
-    const accepted = this.config.upgradeProtocols;
-    for (let i = 0; i < offered.length; i++) {
-      const p = offered[i]!;
-      if (accepted === null ? p !== 'h2c' : accepted.has(p)) return true;
-    }
-    return false;
   }
 
   /** Returns true to pause the parser (the handler has not taken `maxBodyBuffer` bytes). */
@@ -720,7 +696,8 @@ export class ConnState implements Flushable {
       if (this.config.onResponse !== null) this.logResponse(ex);
       this.counters.responded(ex.status !== 0 ? ex.status : res !== null ? res.statusCode : 0);
       if (!keep) {
-        this.dropQueue();
+        // Responses queued behind one that closes the connection are never sent.
+        this.abortQueue('connection closing before this request was answered', false);
         this.stopReading();
         this.closeWhenDone();
         break;
@@ -770,29 +747,15 @@ export class ConnState implements Flushable {
     if (tail !== null) tail.keepAlive = false;
   }
 
-  /** Every exchange still queued is aborted and never sent (bytes already flushed stay sent). */
-  dropQueue(why = 'connection closing before this request was answered'): void {
+  /**
+   * Every exchange still queued is aborted and never sent (bytes already flushed stay sent): its
+   * request fails, its signal fires, a response being produced stops. `clientGone`: the client went
+   * away, and each unfinished response is counted in `aborted`; otherwise the server is closing or
+   * cutting the connection (a cut is counted as a timeout by `cut`).
+   */
+  abortQueue(why: string, clientGone: boolean): void {
     const head = this.head;
     this.head = this.tail = this.parsing = this.deferred = null;
-    if (head === null) return;
-    const gone = new ServerError(ServerErrorCode.ABORTED, why);
-    for (let ex: Exchange | null = head; ex !== null; ) {
-      const next: Exchange | null = ex.next;
-      ex.next = null;
-      this.retire(ex);
-      ex.abort(gone, true);
-      ex = next;
-    }
-  }
-
-  /**
-   * Every exchange is aborted: the connection is gone (`clientGone`: counted in `aborted`) or the
-   * engine is cutting it (counted as a timeout by the caller).
-   */
-  abortAll(why: string, clientGone = true): void {
-    this.deferred = null;
-    const head = this.head;
-    this.head = this.tail = this.parsing = null;
     if (head === null) return;
     // Built only when a request is pending: capturing a stack costs more than the rest of a close.
     const gone = new ServerError(ServerErrorCode.ABORTED, why);
@@ -801,7 +764,7 @@ export class ConnState implements Flushable {
       ex.next = null;
       if (clientGone && !ex.ended) this.counters.aborted++;
       this.retire(ex);
-      ex.abort(gone, true);
+      ex.abort(gone);
       ex = next;
     }
   }
@@ -833,9 +796,11 @@ export class ConnState implements Flushable {
     }
     const ok = this.conn.write(chunk);
     if (!ok && !this.blocked) {
-      // The transport's queue (with this batch) is over its mark: it owes an onDrain.
+      // The transport's queue (with this batch) is over its mark: it owes an onDrain. Reading stops
+      // until then (the peer does not read our responses).
       this.blocked = true;
       this.blockedSince = this.clock.now || 1;
+      this.updateReading();
     }
     if (!this.batching && this.corkDepth === 0) this.scheduleFlush();
     return ok;
@@ -863,7 +828,6 @@ export class ConnState implements Flushable {
       this.corked = false;
       this.conn.uncork();
     }
-    if (this.blocked && !this.readPaused) this.updateReading();
     if (this.upgradeReq !== null && this.head === null) {
       this.handOff();
       return;
@@ -900,7 +864,7 @@ export class ConnState implements Flushable {
     this.writing = Writing.Closed;
     this.stopReading();
     this.registry.delete(this);
-    if (!upgraded) this.abortAll(error.message, false);
+    if (!upgraded) this.abortQueue(error.message, false);
     this.conn.destroy(error);
   }
 

@@ -93,12 +93,12 @@ export class Exchange implements ByteSink, RequestOwner {
    * The client is gone or the connection is being cut: the request fails (its signal fires), and a
    * response still being produced is aborted (a stream stops pulling and closes its source).
    */
-  abort(reason: Error, clientGone: boolean): void {
+  abort(reason: Error): void {
     const unfinished = !this.ended;
     this.dead = true;
     if (unfinished) this.aborted = true;
     const req = this.req;
-    if (req !== null) req._fail(reason, clientGone);
+    if (req !== null) req._fail(reason, true);
     const res = this.res;
     if (unfinished && res !== null) res.abort();
     const d = this.drain;

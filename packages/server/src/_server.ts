@@ -24,6 +24,7 @@ import { ParserPool } from './_parser-pool';
 import { compileTrust, type TrustProxy } from './_proxy';
 import { ConnRegistry, Counters } from './_registry';
 import type { ServerRequest } from './_request';
+import { upgradeSet } from './_upgrade';
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
@@ -166,11 +167,12 @@ export function createEngine(options: ServerOptions): Engine {
   const config: EngineConfig = {
     handler: options.handler,
     onUpgrade: options.onUpgrade ?? null,
-    upgradeProtocols: protocols === undefined ? null : new Set(protocols.map((p) => p.toLowerCase())),
+    upgradeProtocols: upgradeSet(protocols),
     allowHalfOpen: options.allowHalfOpen === true,
     onError: options.onError ?? null,
     onResponse: options.onResponse ?? null,
     limits,
+    bodyLimit: limits.maxBodyBytes === 0 ? Number.POSITIVE_INFINITY : limits.maxBodyBytes,
     timeouts: resolveTimeouts(options.timeouts),
     autoContinue: expect === 'auto',
     trust: compileTrust(options.trustProxy),

@@ -19,3 +19,4 @@ export { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type ServerLimits, type ServerTimeout
 export type { TrustProxy } from './_proxy';
 export { ServerRequest } from './_request';
 export { createServer, type Server, type ServerOptions, type ServerStats } from './_server';
+export { acceptsUpgrade } from './_upgrade';

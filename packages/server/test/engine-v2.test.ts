@@ -446,3 +446,19 @@ describe('requests the engine now serves', () => {
     expect(errors).toHaveLength(1);
   });
 });
+
+describe('acceptsUpgrade: the engine rule, exported', () => {
+  it('takes CONNECT always, any protocol but h2c by default, and only the listed ones when given', async () => {
+    const { acceptsUpgrade } = await import('../src/index');
+    const head = (method: string, upgrade?: string) => ({
+      method,
+      rawHeaders: upgrade === undefined ? ['Host', 'x'] : ['Host', 'x', 'Upgrade', upgrade],
+    });
+    expect(acceptsUpgrade(head('CONNECT'))).toBe(true);
+    expect(acceptsUpgrade(head('GET', 'h2c'))).toBe(false);
+    expect(acceptsUpgrade(head('GET', 'websocket'))).toBe(true);
+    expect(acceptsUpgrade(head('GET', 'h2c, WebSocket/13'), ['websocket'])).toBe(true);
+    expect(acceptsUpgrade(head('GET', 'foo/2'), ['WebSocket'])).toBe(false);
+    expect(acceptsUpgrade(head('GET'))).toBe(false);
+  });
+});
