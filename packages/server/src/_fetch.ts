@@ -10,6 +10,7 @@
 import type { ResponseWriter } from '@strata/response';
 import type { ListenOptions } from '@strata/transport';
 import type { Handler } from './_connection';
+import { byteLength } from './_flush';
 import type { ServerRequest } from './_request';
 import { createServer, type Server, type ServerOptions } from './_server';
 
@@ -97,17 +98,12 @@ async function readStart(reader: ReadableStreamDefaultReader<Chunk>): Promise<Bo
   return { chunks, done: false, next: null };
 }
 
-/** Byte length of a body chunk (strings are sent as UTF-8). */
-function chunkLength(chunk: Chunk): number {
-  return typeof chunk === 'string' ? Buffer.byteLength(chunk, 'utf8') : chunk.byteLength;
-}
-
 /** The chunks of a complete body as one piece, for `send` (Content-Length framing, one write). */
 function joinChunks(chunks: Chunk[]): Chunk {
   if (chunks.length === 0) return EMPTY;
   if (chunks.length === 1) return chunks[0]!;
   let total = 0;
-  for (let i = 0; i < chunks.length; i++) total += chunkLength(chunks[i]!);
+  for (let i = 0; i < chunks.length; i++) total += byteLength(chunks[i]!);
   const out = Buffer.allocUnsafe(total);
   let at = 0;
   for (let i = 0; i < chunks.length; i++) {

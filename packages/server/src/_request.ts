@@ -36,6 +36,13 @@ const EMPTY = new Uint8Array(0);
 
 const decoder = new TextDecoder();
 
+/** Throws `ERR_INVALID_OPTION` unless `value` is a finite number >= 0 (`what` names it). */
+function nonNegative(value: number, what: string): void {
+  if (!Number.isFinite(value) || value < 0) {
+    throw new ServerError(ServerErrorCode.INVALID_OPTION, `${what} must be a non-negative number`);
+  }
+}
+
 enum BodyState {
   /** Body bytes may still arrive. */
   Open = 0,
@@ -265,12 +272,7 @@ export class ServerRequest {
    * ```
    */
   setBodyLimit(bytes: number): this {
-    if (!Number.isFinite(bytes) || bytes < 0) {
-      throw new ServerError(
-        ServerErrorCode.INVALID_OPTION,
-        'setBodyLimit: bytes must be a non-negative number',
-      );
-    }
+    nonNegative(bytes, 'setBodyLimit: bytes');
     this._limit = bytes === 0 ? Number.POSITIVE_INFINITY : bytes;
     return this;
   }
@@ -281,12 +283,7 @@ export class ServerRequest {
    * response (a Server-Sent Events stream to clients that may stall on purpose, a long poll).
    */
   setSendTimeout(ms: number): this {
-    if (!Number.isFinite(ms) || ms < 0) {
-      throw new ServerError(
-        ServerErrorCode.INVALID_OPTION,
-        'setSendTimeout: ms must be a non-negative number',
-      );
-    }
+    nonNegative(ms, 'setSendTimeout: ms');
     if (this._owner !== null) this._owner.setSendTimeout(ms);
     return this;
   }
@@ -298,12 +295,7 @@ export class ServerRequest {
    * slower than about 3.4 MB/s.
    */
   setRequestTimeout(ms: number): this {
-    if (!Number.isFinite(ms) || ms < 0) {
-      throw new ServerError(
-        ServerErrorCode.INVALID_OPTION,
-        'setRequestTimeout: ms must be a non-negative number',
-      );
-    }
+    nonNegative(ms, 'setRequestTimeout: ms');
     if (this._owner !== null) this._owner.setRequestTimeout(ms);
     return this;
   }
