@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { fromNodeSocket } from './_connection';
-import { CloseCode, WebSocketError } from './_constants';
+import { WebSocketError, WebSocketErrorCode } from './_constants';
 import {
   type DeflateParams,
   formatDeflateParams,
@@ -50,7 +50,7 @@ const clientLimiter = new ZlibLimiter(10);
 export function connect(url: string | URL, options: ConnectOptions = {}): Promise<WebSocket> {
   const u = typeof url === 'string' ? new URL(url) : url;
   if (u.protocol !== 'ws:' && u.protocol !== 'wss:') {
-    return Promise.reject(new WebSocketError('WS_URL', `unsupported URL scheme ${u.protocol}`, 1002, 0));
+    return Promise.reject(new WebSocketError(WebSocketErrorCode.URL, `unsupported URL scheme ${u.protocol}`));
   }
   const secure = u.protocol === 'wss:';
   const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
@@ -83,7 +83,7 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
     let head: Buffer = Buffer.alloc(0);
     let done = false;
     const timer = setTimeout(
-      () => finish(new WebSocketError('WS_TIMEOUT', 'handshake timed out', CloseCode.ABNORMAL, 0)),
+      () => finish(new WebSocketError(WebSocketErrorCode.TIMEOUT, 'handshake timed out')),
       options.handshakeTimeout ?? 10_000,
     );
     const finish = (err: WebSocketError | null, ws?: WebSocket) => {
@@ -98,17 +98,15 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
         reject(err);
       } else resolve(ws!);
     };
-    const onError = (e: Error) => finish(new WebSocketError('WS_CONNECT', e.message, CloseCode.ABNORMAL, 0));
+    const onError = (e: Error) => finish(new WebSocketError(WebSocketErrorCode.CONNECT, e.message));
     const onClose = () =>
-      finish(
-        new WebSocketError('WS_HANDSHAKE', 'connection closed during the handshake', CloseCode.ABNORMAL, 0),
-      );
+      finish(new WebSocketError(WebSocketErrorCode.HANDSHAKE, 'connection closed during the handshake'));
     const onData = (chunk: Buffer) => {
       head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
       const end = head.indexOf('\r\n\r\n');
       if (end < 0) {
         if (head.length > MAX_RESPONSE_HEAD)
-          finish(new WebSocketError('WS_HANDSHAKE', 'response head too large', 1002, 0));
+          finish(new WebSocketError(WebSocketErrorCode.HANDSHAKE, 'response head too large'));
         return;
       }
       socket.pause();
@@ -139,7 +137,7 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
           null,
         );
       } catch (e) {
-        finish(e instanceof WebSocketError ? e : new WebSocketError('WS_HANDSHAKE', String(e), 1002, 0));
+        finish(e instanceof WebSocketError ? e : new WebSocketError(WebSocketErrorCode.HANDSHAKE, String(e)));
         return;
       }
       finish(null, ws);
@@ -165,52 +163,45 @@ function checkResponse(
   const lines = head.split('\r\n');
   const status = lines[0] ?? '';
   if (!status.startsWith('HTTP/1.1 101 ')) {
-    throw new WebSocketError(
-      'WS_HANDSHAKE',
-      `unexpected response: ${status}`,
-      1002,
-      Number(status.slice(9, 12)) || 0,
-    );
+    throw new WebSocketError(WebSocketErrorCode.HANDSHAKE, `unexpected response: ${status}`);
   }
   const headers = new Map<string, string>();
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
     const c = line.indexOf(':');
-    if (c <= 0) throw new WebSocketError('WS_HANDSHAKE', 'malformed response header', 1002, 0);
+    if (c <= 0) throw new WebSocketError(WebSocketErrorCode.HANDSHAKE, 'malformed response header');
     const name = line.slice(0, c).trim().toLowerCase();
     const value = line.slice(c + 1).trim();
     const prev = headers.get(name);
     headers.set(name, prev === undefined ? value : `${prev}, ${value}`);
   }
   if (!hasToken(headers.get('upgrade'), 'websocket'))
-    throw new WebSocketError('WS_HANDSHAKE', 'missing Upgrade: websocket', 1002, 0);
+    throw new WebSocketError(WebSocketErrorCode.HANDSHAKE, 'missing Upgrade: websocket');
   if (!hasToken(headers.get('connection'), 'upgrade'))
-    throw new WebSocketError('WS_HANDSHAKE', 'missing Connection: upgrade', 1002, 0);
+    throw new WebSocketError(WebSocketErrorCode.HANDSHAKE, 'missing Connection: upgrade');
   if (headers.get('sec-websocket-accept') !== acceptKey(key))
-    throw new WebSocketError('WS_HANDSHAKE', 'bad Sec-WebSocket-Accept', 1002, 0);
+    throw new WebSocketError(WebSocketErrorCode.HANDSHAKE, 'bad Sec-WebSocket-Accept');
   const protocol = headers.get('sec-websocket-protocol') ?? '';
   if (protocol !== '' && !offered.includes(protocol))
-    throw new WebSocketError('WS_HANDSHAKE', 'server chose a protocol not offered', 1002, 0);
+    throw new WebSocketError(WebSocketErrorCode.HANDSHAKE, 'server chose a protocol not offered');
   if (protocol === '' && headers.has('sec-websocket-protocol'))
-    throw new WebSocketError('WS_HANDSHAKE', 'empty Sec-WebSocket-Protocol', 1002, 0);
+    throw new WebSocketError(WebSocketErrorCode.HANDSHAKE, 'empty Sec-WebSocket-Protocol');
   const extHeader = headers.get('sec-websocket-extensions');
   let deflate: DeflateParams | null = null;
   if (extHeader !== undefined) {
     const exts = parseExtensions(extHeader);
     if (exts === null)
-      throw new WebSocketError('WS_HANDSHAKE', 'malformed Sec-WebSocket-Extensions', 1002, 0);
+      throw new WebSocketError(WebSocketErrorCode.HANDSHAKE, 'malformed Sec-WebSocket-Extensions');
     for (const [name, params] of exts) {
       if (name !== 'permessage-deflate' || deflateOpts === null || deflate !== null) {
         throw new WebSocketError(
-          'WS_HANDSHAKE',
+          WebSocketErrorCode.HANDSHAKE,
           `server accepted an extension not offered: ${name}`,
-          1002,
-          0,
         );
       }
       const p = readDeflateParams(params);
       if (p === null || p.clientMaxWindowBits === -1)
-        throw new WebSocketError('WS_HANDSHAKE', 'invalid permessage-deflate response', 1002, 0);
+        throw new WebSocketError(WebSocketErrorCode.HANDSHAKE, 'invalid permessage-deflate response');
       deflate = p;
     }
   }

@@ -1,5 +1,5 @@
 import { constants, createDeflateRaw, createInflateRaw, type DeflateRaw, type InflateRaw } from 'node:zlib';
-import { CloseCode, WebSocketError } from './_constants';
+import { WebSocketError, WebSocketErrorCode } from './_constants';
 import type { Inflater } from './_receiver';
 
 /** permessage-deflate settings (RFC 7692). */
@@ -283,7 +283,7 @@ export class PerMessageDeflate implements Inflater {
       this.active++;
       if (this.closed) {
         this.release();
-        cb(new WebSocketError('WS_CLOSED', 'connection closed', CloseCode.ABNORMAL), null);
+        cb(new WebSocketError(WebSocketErrorCode.CLOSED, 'connection closed'), null);
         return;
       }
       if (this.deflate === null) {
@@ -308,8 +308,7 @@ export class PerMessageDeflate implements Inflater {
           }
           return;
         }
-        if (this.closed)
-          return cb(new WebSocketError('WS_CLOSED', 'connection closed', CloseCode.ABNORMAL), null);
+        if (this.closed) return cb(new WebSocketError(WebSocketErrorCode.CLOSED, 'connection closed'), null);
         let out = this.outChunks.length === 1 ? this.outChunks[0]! : Buffer.concat(this.outChunks);
         this.outChunks = [];
         if (
@@ -363,11 +362,7 @@ export class PerMessageDeflate implements Inflater {
           if (this.closed) return;
           this.release();
           pending?.(
-            new WebSocketError(
-              'WS_INFLATE',
-              `invalid compressed data: ${err.message}`,
-              CloseCode.INVALID_PAYLOAD,
-            ),
+            new WebSocketError(WebSocketErrorCode.INFLATE, `invalid compressed data: ${err.message}`),
             null,
           );
         });
@@ -397,11 +392,7 @@ export class PerMessageDeflate implements Inflater {
         this.inChunks = [];
         if (this.inTooBig) {
           cb(
-            new WebSocketError(
-              'WS_TOO_BIG',
-              `message over maxPayload (${maxPayload} bytes)`,
-              CloseCode.MESSAGE_TOO_BIG,
-            ),
+            new WebSocketError(WebSocketErrorCode.TOO_BIG, `message over maxPayload (${maxPayload} bytes)`),
             null,
           );
           return;

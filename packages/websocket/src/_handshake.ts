@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { WebSocketError, WS_GUID } from './_constants';
+import { WebSocketError, WebSocketErrorCode, WS_GUID } from './_constants';
 import {
   acceptDeflateOffer,
   type DeflateParams,
@@ -100,25 +100,28 @@ export interface HandshakeResult {
  */
 export function negotiate(req: UpgradeRequest, opts: HandshakeOptions): HandshakeResult {
   if (req.method !== 'GET')
-    throw new WebSocketError('WS_METHOD', 'WebSocket upgrade requires GET', 1002, 405);
+    throw new WebSocketError(WebSocketErrorCode.METHOD, 'WebSocket upgrade requires GET');
   if (req.httpVersion !== '1.1')
-    throw new WebSocketError('WS_HTTP_VERSION', 'WebSocket upgrade requires HTTP/1.1', 1002, 400);
+    throw new WebSocketError(WebSocketErrorCode.HTTP_VERSION, 'WebSocket upgrade requires HTTP/1.1');
   if (!hasToken(headerList(req, 'upgrade'), 'websocket')) {
-    throw new WebSocketError('WS_UPGRADE_HEADER', 'missing "Upgrade: websocket"', 1002, 400);
+    throw new WebSocketError(WebSocketErrorCode.UPGRADE_HEADER, 'missing "Upgrade: websocket"');
   }
   if (!hasToken(headerList(req, 'connection'), 'upgrade')) {
-    throw new WebSocketError('WS_CONNECTION_HEADER', 'missing "Connection: upgrade"', 1002, 400);
+    throw new WebSocketError(WebSocketErrorCode.CONNECTION_HEADER, 'missing "Connection: upgrade"');
   }
   const version = req.header('sec-websocket-version');
   if (version === undefined || version.trim() !== '13' || countHeader(req, 'sec-websocket-version') !== 1) {
-    throw new WebSocketError('WS_VERSION', 'unsupported Sec-WebSocket-Version (13 is supported)', 1002, 426);
+    throw new WebSocketError(
+      WebSocketErrorCode.VERSION,
+      'unsupported Sec-WebSocket-Version (13 is supported)',
+    );
   }
   const key = req.header('sec-websocket-key')?.trim();
   if (key === undefined || !isValidKey(key) || countHeader(req, 'sec-websocket-key') !== 1) {
-    throw new WebSocketError('WS_KEY', 'missing or invalid Sec-WebSocket-Key', 1002, 400);
+    throw new WebSocketError(WebSocketErrorCode.KEY, 'missing or invalid Sec-WebSocket-Key');
   }
   if (opts.verifyOrigin !== undefined && !opts.verifyOrigin(req.header('origin'), req)) {
-    throw new WebSocketError('WS_ORIGIN', 'origin not allowed', 1008, 403);
+    throw new WebSocketError(WebSocketErrorCode.ORIGIN, 'origin not allowed');
   }
   let protocol = '';
   const protoHeader = headerList(req, 'sec-websocket-protocol');
@@ -127,14 +130,17 @@ export function negotiate(req: UpgradeRequest, opts: HandshakeOptions): Handshak
     for (const p of protoHeader.split(',')) {
       const t = p.trim();
       if (t === '' || offered.includes(t))
-        throw new WebSocketError('WS_PROTOCOL', 'invalid Sec-WebSocket-Protocol', 1002, 400);
+        throw new WebSocketError(WebSocketErrorCode.PROTOCOL, 'invalid Sec-WebSocket-Protocol');
       offered.push(t);
     }
     if (opts.handleProtocols !== undefined) {
       const chosen = opts.handleProtocols(offered, req);
       if (chosen !== false) {
         if (!offered.includes(chosen))
-          throw new WebSocketError('WS_PROTOCOL', 'handleProtocols chose a protocol not offered', 1011, 500);
+          throw new WebSocketError(
+            WebSocketErrorCode.PROTOCOL,
+            'handleProtocols chose a protocol not offered',
+          );
         protocol = chosen;
       }
     }
@@ -144,7 +150,7 @@ export function negotiate(req: UpgradeRequest, opts: HandshakeOptions): Handshak
   if (extHeader !== undefined) {
     const exts = parseExtensions(extHeader);
     if (exts === null)
-      throw new WebSocketError('WS_EXTENSIONS', 'malformed Sec-WebSocket-Extensions', 1002, 400);
+      throw new WebSocketError(WebSocketErrorCode.EXTENSIONS, 'malformed Sec-WebSocket-Extensions');
     if (opts.perMessageDeflate !== null) {
       for (const [name, params] of exts) {
         if (name !== 'permessage-deflate') continue;

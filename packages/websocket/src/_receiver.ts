@@ -1,4 +1,4 @@
-import { CloseCode, isValidCloseCode, Opcode, WebSocketError } from './_constants';
+import { CloseCode, isValidCloseCode, Opcode, WebSocketError, WebSocketErrorCode } from './_constants';
 import { maskCopy } from './_frame';
 import { utf8Step, utf8Validate } from './_utf8';
 
@@ -51,8 +51,8 @@ const FRAME_PREALLOC_LIMIT = 1024 * 1024;
  */
 const SMALL_FRAME_MAX = 256;
 
-function fail(code: string, message: string, closeCode: number = CloseCode.PROTOCOL_ERROR): WebSocketError {
-  return new WebSocketError(code, message, closeCode);
+function fail(code: WebSocketErrorCode, message: string): WebSocketError {
+  return new WebSocketError(code, message);
 }
 
 /**
@@ -204,30 +204,38 @@ export class Receiver {
     const fin = (b0 & 0x80) !== 0;
     const rsv1 = (b0 & 0x40) !== 0;
     if ((b0 & 0x30) !== 0)
-      return this.error(fail('WS_RSV_BITS', 'RSV2/RSV3 set without a negotiated extension'));
+      return this.error(fail(WebSocketErrorCode.RSV_BITS, 'RSV2/RSV3 set without a negotiated extension'));
     if (opcode >= 0x8) {
-      if (opcode > 0xa) return this.error(fail('WS_BAD_OPCODE', `reserved control opcode ${opcode}`));
-      if (!fin) return this.error(fail('WS_FRAGMENTED_CONTROL', 'control frames must not be fragmented'));
-      if (rsv1) return this.error(fail('WS_RSV_BITS', 'RSV1 set on a control frame'));
+      if (opcode > 0xa)
+        return this.error(fail(WebSocketErrorCode.BAD_OPCODE, `reserved control opcode ${opcode}`));
+      if (!fin)
+        return this.error(
+          fail(WebSocketErrorCode.FRAGMENTED_CONTROL, 'control frames must not be fragmented'),
+        );
+      if (rsv1) return this.error(fail(WebSocketErrorCode.RSV_BITS, 'RSV1 set on a control frame'));
       if ((b1 & 0x7f) > 125)
-        return this.error(fail('WS_CONTROL_TOO_LONG', 'control frame payload over 125 bytes'));
+        return this.error(fail(WebSocketErrorCode.CONTROL_TOO_LONG, 'control frame payload over 125 bytes'));
     } else if (opcode === Opcode.CONTINUATION) {
       if (this.msgOpcode === 0)
-        return this.error(fail('WS_UNEXPECTED_CONTINUATION', 'continuation frame without a message'));
-      if (rsv1) return this.error(fail('WS_RSV_BITS', 'RSV1 set on a continuation frame'));
+        return this.error(
+          fail(WebSocketErrorCode.UNEXPECTED_CONTINUATION, 'continuation frame without a message'),
+        );
+      if (rsv1) return this.error(fail(WebSocketErrorCode.RSV_BITS, 'RSV1 set on a continuation frame'));
     } else if (opcode === Opcode.TEXT || opcode === Opcode.BINARY) {
       if (this.msgOpcode !== 0)
-        return this.error(fail('WS_EXPECTED_CONTINUATION', 'new message inside a fragmented message'));
+        return this.error(
+          fail(WebSocketErrorCode.EXPECTED_CONTINUATION, 'new message inside a fragmented message'),
+        );
       if (rsv1 && this.inflater === null)
-        return this.error(fail('WS_RSV_BITS', 'RSV1 set without permessage-deflate'));
+        return this.error(fail(WebSocketErrorCode.RSV_BITS, 'RSV1 set without permessage-deflate'));
     } else {
-      return this.error(fail('WS_BAD_OPCODE', `reserved data opcode ${opcode}`));
+      return this.error(fail(WebSocketErrorCode.BAD_OPCODE, `reserved data opcode ${opcode}`));
     }
     const masked = (b1 & 0x80) !== 0;
     if (masked !== this.isServer) {
       return this.error(
         fail(
-          this.isServer ? 'WS_UNMASKED' : 'WS_MASKED',
+          this.isServer ? WebSocketErrorCode.UNMASKED : WebSocketErrorCode.MASKED,
           this.isServer ? 'client frames must be masked' : 'server frames must not be masked',
         ),
       );
@@ -249,9 +257,10 @@ export class Receiver {
       const hi = ((buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!) >>> 0;
       const lo = ((buf[p + 4]! << 24) | (buf[p + 5]! << 16) | (buf[p + 6]! << 8) | buf[p + 7]!) >>> 0;
       if (hi >= 0x8000_0000)
-        return this.error(fail('WS_BAD_LENGTH', 'the most significant bit of a 64-bit length must be 0'));
-      if (hi > 0x1f_ffff)
-        return this.error(fail('WS_TOO_BIG', 'frame length over 2^53', CloseCode.MESSAGE_TOO_BIG));
+        return this.error(
+          fail(WebSocketErrorCode.BAD_LENGTH, 'the most significant bit of a 64-bit length must be 0'),
+        );
+      if (hi > 0x1f_ffff) return this.error(fail(WebSocketErrorCode.TOO_BIG, 'frame length over 2^53'));
       len = hi * 0x1_0000_0000 + lo;
       p += 8;
     }
@@ -277,13 +286,13 @@ export class Receiver {
       this.msgLength += len;
       if (this.msgLength > this.maxPayload && !this.msgCompressed) {
         return this.error(
-          fail('WS_TOO_BIG', `message over maxPayload (${this.maxPayload} bytes)`, CloseCode.MESSAGE_TOO_BIG),
+          fail(WebSocketErrorCode.TOO_BIG, `message over maxPayload (${this.maxPayload} bytes)`),
         );
       }
       if (this.msgCompressed && this.msgLength > this.maxPayload * 2 + 1024) {
         // compressed bytes beyond any plausible inflated size under maxPayload are refused early
         return this.error(
-          fail('WS_TOO_BIG', `message over maxPayload (${this.maxPayload} bytes)`, CloseCode.MESSAGE_TOO_BIG),
+          fail(WebSocketErrorCode.TOO_BIG, `message over maxPayload (${this.maxPayload} bytes)`),
         );
       }
     }
@@ -309,9 +318,7 @@ export class Receiver {
     if (this.masked) maskCopy(chunk, pos, buf, 0, n, this.mask, 0);
     else buf.set(chunk.subarray(pos, pos + n));
     if (utf8Step(buf, 0, n, 0) !== 0) {
-      return this.error(
-        fail('WS_INVALID_UTF8', 'invalid UTF-8 in a text message', CloseCode.INVALID_PAYLOAD),
-      );
+      return this.error(fail(WebSocketErrorCode.INVALID_UTF8, 'invalid UTF-8 in a text message'));
     }
     this.events.onText(buf.toString('utf8', 0, n));
     return this.state === S_HEADER;
@@ -348,10 +355,7 @@ export class Receiver {
     if (this.msgOpcode === Opcode.TEXT && !this.msgCompressed) {
       // fail fast: validate every piece as it arrives, across frame and chunk boundaries
       const s = utf8Validate(piece, 0, n, this.utf8State);
-      if (s < 0)
-        return this.error(
-          fail('WS_INVALID_UTF8', 'invalid UTF-8 in a text message', CloseCode.INVALID_PAYLOAD),
-        );
+      if (s < 0) return this.error(fail(WebSocketErrorCode.INVALID_UTF8, 'invalid UTF-8 in a text message'));
       this.utf8State = s;
     }
     return true;
@@ -376,9 +380,7 @@ export class Receiver {
       return this.state !== S_WAIT && this.state !== S_DEAD;
     }
     if (!isBinary && this.utf8State !== 0) {
-      return this.error(
-        fail('WS_INVALID_UTF8', 'text message ends inside a UTF-8 sequence', CloseCode.INVALID_PAYLOAD),
-      );
+      return this.error(fail(WebSocketErrorCode.INVALID_UTF8, 'text message ends inside a UTF-8 sequence'));
     }
     const data =
       fragments.length === 1
@@ -393,11 +395,11 @@ export class Receiver {
   private inflated(err: WebSocketError | null, data: Buffer | null, isBinary: boolean): void {
     if (this.state === S_DEAD) return;
     if (err !== null || data === null) {
-      this.error(err ?? fail('WS_INFLATE', 'inflate failed', CloseCode.INVALID_PAYLOAD));
+      this.error(err ?? fail(WebSocketErrorCode.INFLATE, 'inflate failed'));
       return;
     }
     if (!isBinary && utf8Validate(data, 0, data.length, 0) !== 0) {
-      this.error(fail('WS_INVALID_UTF8', 'invalid UTF-8 in a text message', CloseCode.INVALID_PAYLOAD));
+      this.error(fail(WebSocketErrorCode.INVALID_UTF8, 'invalid UTF-8 in a text message'));
       return;
     }
     this.state = S_HEADER;
@@ -421,17 +423,16 @@ export class Receiver {
       this.events.onPong(data);
     } else {
       // close (RFC 6455 §5.5.1): empty, or a 2-byte code + UTF-8 reason
-      if (len === 1) return this.error(fail('WS_BAD_CLOSE', 'close frame with a 1-byte payload'));
+      if (len === 1)
+        return this.error(fail(WebSocketErrorCode.BAD_CLOSE, 'close frame with a 1-byte payload'));
       let code: number = CloseCode.NO_STATUS;
       let reason = '';
       if (len >= 2) {
         code = (data[0]! << 8) | data[1]!;
         if (!isValidCloseCode(code))
-          return this.error(fail('WS_BAD_CLOSE_CODE', `invalid close code ${code}`));
+          return this.error(fail(WebSocketErrorCode.BAD_CLOSE_CODE, `invalid close code ${code}`));
         if (utf8Validate(data, 2, len, 0) !== 0) {
-          return this.error(
-            fail('WS_INVALID_UTF8', 'invalid UTF-8 in the close reason', CloseCode.INVALID_PAYLOAD),
-          );
+          return this.error(fail(WebSocketErrorCode.INVALID_UTF8, 'invalid UTF-8 in the close reason'));
         }
         reason = data.toString('utf8', 2, len);
       }

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { WebSocketConnection } from './_connection';
-import { CloseCode, Opcode, ReadyState, SendStatus, WebSocketError } from './_constants';
+import { CloseCode, Opcode, ReadyState, SendStatus, WebSocketError, WebSocketErrorCode } from './_constants';
 import {
   formatDeflateParams,
   PerMessageDeflate,
@@ -90,12 +90,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> impleme
    */
   handleUpgrade(req: UpgradeRequest, conn: WebSocketConnection, head?: Uint8Array): WebSocket | null {
     if (this.closing) {
-      const err = new WebSocketError(
-        'WS_SHUTTING_DOWN',
-        'server is shutting down',
-        CloseCode.GOING_AWAY,
-        503,
-      );
+      const err = new WebSocketError(WebSocketErrorCode.SHUTTING_DOWN, 'server is shutting down');
       conn.end(errorResponse(err));
       this.emit('rejected', err, req);
       return null;
@@ -108,7 +103,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> impleme
         verifyOrigin: this.options.verifyOrigin,
       });
     } catch (e) {
-      const err = e instanceof WebSocketError ? e : new WebSocketError('WS_HANDSHAKE', String(e), 1011, 500);
+      const err =
+        e instanceof WebSocketError ? e : new WebSocketError(WebSocketErrorCode.HANDSHAKE, String(e));
       conn.end(errorResponse(err));
       if (this.listenerCount('rejected') > 0) this.emit('rejected', err, req);
       return null;
@@ -198,9 +194,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> impleme
     for (const ws of this.clients) {
       if (!ws.alive) {
         ws.error ??= new WebSocketError(
-          'WS_HEARTBEAT',
+          WebSocketErrorCode.HEARTBEAT,
           'no pong within the heartbeat interval',
-          CloseCode.ABNORMAL,
         );
         ws.terminate();
         continue;

@@ -1,6 +1,14 @@
 import { EventEmitter } from 'node:events';
 import type { WebSocketConnection } from './_connection';
-import { CloseCode, isValidCloseCode, Opcode, ReadyState, SendStatus, WebSocketError } from './_constants';
+import {
+  CloseCode,
+  isValidCloseCode,
+  Opcode,
+  ReadyState,
+  SendStatus,
+  WebSocketError,
+  WebSocketErrorCode,
+} from './_constants';
 import type { PerMessageDeflate } from './_deflate';
 import { encodeFrame, encodeFrameInto, headerSize, utf8Length, writeHeader } from './_frame';
 import { Receiver, type ReceiverEvents } from './_receiver';
@@ -254,11 +262,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
     if (this.bufferedAmount <= this.opts.maxBufferedAmount) return false;
     if (this.opts.slowClientPolicy === 'drop') return true;
     this.fail(
-      new WebSocketError(
-        'WS_BACKPRESSURE_LIMIT',
-        'peer too slow: maxBufferedAmount exceeded',
-        CloseCode.POLICY_VIOLATION,
-      ),
+      new WebSocketError(WebSocketErrorCode.BACKPRESSURE_LIMIT, 'peer too slow: maxBufferedAmount exceeded'),
       true,
     );
     return true;
@@ -326,7 +330,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
   private control(opcode: number, data: string | Uint8Array): void {
     const len = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
     if (len > 125)
-      throw new WebSocketError('WS_CONTROL_TOO_LONG', 'control frame payload over 125 bytes', 1002, 0);
+      throw new WebSocketError(WebSocketErrorCode.CONTROL_TOO_LONG, 'control frame payload over 125 bytes');
     if (this.readyState !== ReadyState.OPEN) return;
     if (batchOwner === this && this.batchFrame(opcode, data)) return;
     this.write(encodeFrame(opcode, data, true, false, !this.isServer));
@@ -339,10 +343,10 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
    */
   close(code?: number, reason = ''): void {
     if (code !== undefined && !isValidCloseCode(code)) {
-      throw new WebSocketError('WS_INVALID_CLOSE_CODE', `invalid close code ${code}`, 1002, 0);
+      throw new WebSocketError(WebSocketErrorCode.INVALID_CLOSE_CODE, `invalid close code ${code}`);
     }
     if (Buffer.byteLength(reason) > 123)
-      throw new WebSocketError('WS_CLOSE_REASON_TOO_LONG', 'close reason over 123 bytes', 1002, 0);
+      throw new WebSocketError(WebSocketErrorCode.CLOSE_REASON_TOO_LONG, 'close reason over 123 bytes');
     if (code === undefined && reason !== '') code = CloseCode.NORMAL;
     if (this.readyState !== ReadyState.OPEN) return;
     this.readyState = ReadyState.CLOSING;

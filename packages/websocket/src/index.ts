@@ -11,7 +11,15 @@ export {
   type WebSocketConnection,
   type WebSocketConnectionHandlers,
 } from './_connection';
-export { CloseCode, isValidCloseCode, Opcode, ReadyState, SendStatus, WebSocketError } from './_constants';
+export {
+  CloseCode,
+  isValidCloseCode,
+  Opcode,
+  ReadyState,
+  SendStatus,
+  WebSocketError,
+  WebSocketErrorCode,
+} from './_constants';
 export type { PerMessageDeflateOptions } from './_deflate';
 export { acceptKey, type UpgradeRequest } from './_handshake';
 export {
