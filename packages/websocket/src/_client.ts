@@ -13,6 +13,11 @@ import {
   ZlibLimiter,
 } from './_deflate';
 import { acceptKey, hasToken } from './_handshake';
+import {
+  DEFAULT_BACKPRESSURE_TIMEOUT,
+  DEFAULT_HIGH_WATER_MARK,
+  DEFAULT_MAX_BUFFERED_AMOUNT,
+} from './_sender';
 import { WebSocket } from './_websocket';
 
 /** Options of {@link connect}. */
@@ -29,6 +34,10 @@ export interface ConnectOptions {
   handshakeTimeout?: number;
   /** ms to wait for the closing handshake. Default 5000. */
   closeTimeout?: number;
+  /** Unsent bytes above which `send()` returns `BACKPRESSURE` and reading pauses. Default 64 KiB. */
+  highWaterMark?: number;
+  /** ms the socket may stay above `highWaterMark` before it is closed 1008. 0 disables. Default 30000. */
+  backpressureTimeout?: number;
   /** Unsent bytes before the slow-client policy applies. Default 8 MiB. */
   maxBufferedAmount?: number;
   /** TLS options for wss: URLs (ca, servername, rejectUnauthorized, ...). */
@@ -127,7 +136,9 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
           {
             maxPayload: options.maxPayload ?? 16 * 1024 * 1024,
             closeTimeout: options.closeTimeout ?? 5000,
-            maxBufferedAmount: options.maxBufferedAmount ?? 8 * 1024 * 1024,
+            highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
+            backpressureTimeout: options.backpressureTimeout ?? DEFAULT_BACKPRESSURE_TIMEOUT,
+            maxBufferedAmount: options.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT,
             slowClientPolicy: 'close',
           },
           protocol,

@@ -9,7 +9,13 @@ import {
 } from './_deflate';
 import { encodeFrame } from './_frame';
 import { errorResponse, negotiate, type UpgradeRequest } from './_handshake';
-import { type SlowClientPolicy, type SocketOptions, type SocketOwner, WebSocket } from './_websocket';
+import {
+  DEFAULT_BACKPRESSURE_TIMEOUT,
+  DEFAULT_HIGH_WATER_MARK,
+  DEFAULT_MAX_BUFFERED_AMOUNT,
+  type SlowClientPolicy,
+} from './_sender';
+import { type SocketOptions, type SocketOwner, WebSocket } from './_websocket';
 
 /** Options of {@link WebSocketServer}. Every limit has a default. */
 export interface WebSocketServerOptions {
@@ -25,6 +31,13 @@ export interface WebSocketServerOptions {
   heartbeatInterval?: number;
   /** ms to wait for the closing handshake before destroying the connection. Default 5000. */
   closeTimeout?: number;
+  /**
+   * Unsent bytes per connection above which `send()` returns `BACKPRESSURE` (a `'drain'` follows)
+   * and the connection stops reading until the peer catches up. Default 64 KiB.
+   */
+  highWaterMark?: number;
+  /** ms a connection may stay above `highWaterMark` before it is closed 1008. 0 disables. Default 30000. */
+  backpressureTimeout?: number;
   /** Unsent bytes per connection before the slow-client policy applies. Default 8 MiB. */
   maxBufferedAmount?: number;
   /** 'close' (default): destroy a connection over `maxBufferedAmount`; 'drop': skip its messages. */
@@ -71,7 +84,9 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> impleme
     this.socketOptions = {
       maxPayload: options.maxPayload ?? 16 * 1024 * 1024,
       closeTimeout: options.closeTimeout ?? 5000,
-      maxBufferedAmount: options.maxBufferedAmount ?? 8 * 1024 * 1024,
+      highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
+      backpressureTimeout: options.backpressureTimeout ?? DEFAULT_BACKPRESSURE_TIMEOUT,
+      maxBufferedAmount: options.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT,
       slowClientPolicy: options.slowClientPolicy ?? 'close',
     };
     const pmd = options.perMessageDeflate;

@@ -10,35 +10,22 @@ import {
   WebSocketErrorCode,
 } from './_constants';
 import type { PerMessageDeflate } from './_deflate';
-import { encodeFrame, encodeFrameInto, headerSize, utf8Length, writeHeader } from './_frame';
 import { Receiver, type ReceiverEvents } from './_receiver';
+import { Sender, type SenderEvents, type SenderLimits } from './_sender';
 
-/** What to do when a peer reads too slowly and `bufferedAmount` passes `maxBufferedAmount`. */
-export type SlowClientPolicy = 'close' | 'drop';
+export type { SlowClientPolicy } from './_sender';
 
 /** Per-socket settings (filled from the server or client options). */
-export interface SocketOptions {
+export interface SocketOptions extends SenderLimits {
   /** Largest accepted message in bytes (after inflation); over it the connection closes 1009. */
   maxPayload: number;
   /** ms to wait for the peer's close frame / TCP close after sending ours before destroying. */
   closeTimeout: number;
-  /** Bytes that may sit unsent before the slow-client policy applies. */
-  maxBufferedAmount: number;
-  /** 'close' (default): destroy the connection; 'drop': discard new messages until it drains. */
-  slowClientPolicy: SlowClientPolicy;
 }
 
-/**
- * Reply batching. While a connection parses a received chunk, small frames it sends are encoded
- * into this shared scratch buffer instead of being written one by one; when the chunk is done (or
- * anything else must be written first, to keep frame order) they leave in ONE socket write. With
- * several messages per TCP read this turns N write syscalls into one. Only one connection owns the
- * scratch at a time (`batchOwner`); a nested read on another connection writes directly.
- */
-const BATCH = Buffer.allocUnsafe(16 * 1024);
-/** Frames with payloads up to this size are batched; larger ones are written directly. */
-const BATCH_FRAME_MAX = 4096;
-let batchOwner: WebSocket | null = null;
+/** Why reading is paused (a bit each; reading resumes when none is left). */
+const PAUSE_INFLATE = 1;
+const PAUSE_PRESSURE = 2;
 
 /** Events of a {@link WebSocket}. */
 export interface WebSocketEvents {
@@ -52,15 +39,6 @@ export interface WebSocketEvents {
   drain: [];
   /** A protocol error failed the connection (only emitted when someone listens). */
   error: [err: Error];
-}
-
-interface QueuedFrame {
-  /** The whole frame, or only its header when `payload` is set; null while compression runs. */
-  frame: Buffer | null;
-  /** A large payload written after `frame` (header) without being copied into it. */
-  payload: Buffer | null;
-  size: number;
-  close: boolean;
 }
 
 /** Options of {@link WebSocket.send}. */
@@ -84,7 +62,7 @@ export interface SocketOwner {
  * @example
  * ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
  */
-export class WebSocket extends EventEmitter<WebSocketEvents> implements ReceiverEvents {
+export class WebSocket extends EventEmitter<WebSocketEvents> implements ReceiverEvents, SenderEvents {
   /** {@link ReadyState}: OPEN until a close starts, CLOSED after the connection is gone. */
   readyState: number = ReadyState.OPEN;
   /** The negotiated subprotocol ('' when none). */
@@ -102,22 +80,20 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
 
   private readonly conn: WebSocketConnection;
   private readonly receiver: Receiver;
+  private readonly sender: Sender;
   private readonly deflate: PerMessageDeflate | null;
   private readonly isServer: boolean;
   private readonly opts: SocketOptions;
   private readonly owner: SocketOwner | null;
-  private threshold = 0;
-  private queue: QueuedFrame[] = [];
-  private queuedBytes = 0;
-  private needDrain = false;
-  private readPaused = false;
+  /** {@link PAUSE_INFLATE} | {@link PAUSE_PRESSURE}: why reading is paused (0: reading). */
+  private pausedFor = 0;
   private closeSent = false;
   private closeReceived = false;
   private closeCode: number = CloseCode.ABNORMAL;
   private closeReason = '';
   private closeTimer: ReturnType<typeof setTimeout> | null = null;
-  /** Bytes of this socket's frames waiting in `BATCH` (only while it owns the batch). */
-  private batchLen = 0;
+  /** Runs while above the high-water mark; created on the first crossing, refreshed after. */
+  private pressureTimer: ReturnType<typeof setTimeout> | null = null;
 
   /** @internal use `WebSocketServer.handleUpgrade()` or `connect()`. */
   constructor(
@@ -137,174 +113,54 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
     this.protocol = protocol;
     this.extensions = extensions;
     this.deflate = deflate;
-    this.threshold = threshold;
     this.owner = owner;
     this.receiver = new Receiver({ isServer, maxPayload: opts.maxPayload, inflater: deflate }, this);
+    this.sender = new Sender(conn, isServer, deflate, threshold, opts, this);
     conn.setIdleTimeout?.(0);
     conn.setHandlers({
       onData: (_c, chunk) => this.onData(chunk),
-      onDrain: () => this.onDrain(),
+      onDrain: () => this.sender.onConnDrain(),
       onEnd: () => this.onEnd(),
       onClose: (_c, err) => this.onConnClose(err),
     });
   }
 
-  /** Bytes accepted by `send()` but not yet handed to the kernel (zlib queue included). */
+  /** Bytes accepted by `send()` but not yet handed to the kernel (frames waiting for zlib included). */
   get bufferedAmount(): number {
-    return this.conn.writableLength + this.queuedBytes + this.batchLen;
+    return this.sender.bufferedAmount;
   }
 
   /** @internal feeds received bytes (also used for the bytes after the handshake head). */
   onData(chunk: Uint8Array): void {
     this.alive = true;
-    // replies produced while this chunk is parsed are batched into one write (see `BATCH`); not
-    // cork(): a corked socket turns even a single reply into a slower writev
-    const owner = batchOwner === null;
-    if (owner) batchOwner = this;
+    // every reply produced while this chunk is parsed leaves in one write (the connection's cork)
+    const sender = this.sender;
+    sender.beginBatch();
     try {
       this.receiver.execute(chunk);
     } finally {
-      if (owner) {
-        if (this.batchLen > 0) this.flushBatch();
-        batchOwner = null;
-      }
+      sender.endBatch();
     }
-    if (this.receiver.waiting && !this.readPaused) {
-      this.readPaused = true;
-      this.conn.pause();
-    }
+    if (this.receiver.waiting) this.pause(PAUSE_INFLATE);
   }
 
   /**
-   * Sends a message. Returns {@link SendStatus}: SENT, BACKPRESSURE (buffered above the high-water
-   * mark: wait for 'drain'), or DROPPED (not open, or the 'drop' slow-client policy applied).
+   * Sends a message. Returns {@link SendStatus}: SENT, BACKPRESSURE (above the high-water mark: a
+   * `'drain'` will follow unless the connection closes first), or DROPPED (not open, or the `'drop'`
+   * slow-client policy applied). A binary payload of 16 KiB or more is written without a copy:
+   * do not change it until `bufferedAmount` falls back.
    */
   send(data: string | Uint8Array | ArrayBuffer, options?: SendOptions): SendStatus {
     if (this.readyState !== ReadyState.OPEN) return SendStatus.DROPPED;
-    if (this.overLimit()) return SendStatus.DROPPED;
-    const isString = typeof data === 'string';
     const payload = data instanceof ArrayBuffer ? new Uint8Array(data) : data;
-    const opcode = (options?.binary ?? !isString) ? Opcode.BINARY : Opcode.TEXT;
-    const d = this.deflate;
-    if (d !== null && d.sendWindowBits !== 0 && options?.compress !== false) {
-      const size = isString ? utf8Length(payload as string) : (payload as Uint8Array).length;
-      if (size >= this.threshold) return this.sendCompressed(opcode, payload, size);
-    }
-    if (batchOwner === this && this.queue.length === 0 && this.batchFrame(opcode, payload)) {
-      return this.needDrain ? SendStatus.BACKPRESSURE : SendStatus.SENT;
-    }
-    if (!isString && this.isServer && (payload as Uint8Array).length >= 16384 && this.queue.length === 0) {
-      // large server frame: header and payload as two writes, no copy of the payload
-      if (this.batchLen > 0) this.flushBatch();
-      const p = payload as Uint8Array;
-      const hdr = Buffer.allocUnsafe(10);
-      const hs = writeHeader(hdr, opcode, true, false, p.length, false);
-      this.conn.cork();
-      this.conn.write(hdr.subarray(0, hs));
-      const status = this.write(p);
-      this.conn.uncork();
-      return status;
-    }
-    const frame = encodeFrame(opcode, payload, true, false, !this.isServer);
-    if (this.queue.length > 0) {
-      this.queue.push({ frame, payload: null, size: frame.length, close: false });
-      this.queuedBytes += frame.length;
-      return SendStatus.BACKPRESSURE;
-    }
-    return this.write(frame);
-  }
-
-  private sendCompressed(opcode: number, payload: string | Uint8Array, size: number): SendStatus {
-    // copy: the caller may reuse its buffer before zlib runs
-    const input = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : Buffer.from(payload);
-    const item: QueuedFrame = { frame: null, payload: null, size, close: false };
-    this.queue.push(item);
-    this.queuedBytes += size;
-    this.deflate!.compress(input, (err, out) => {
-      // closing or failed meanwhile (the queue was dropped): nothing to send
-      if (err !== null || out === null || !this.queue.includes(item)) return;
-      let size: number;
-      if (out.length >= 1024 && this.isServer) {
-        // header and compressed payload written separately (under cork): no copy of the payload
-        const hdr = Buffer.allocUnsafe(10);
-        item.frame = hdr.subarray(0, writeHeader(hdr, opcode, true, true, out.length, false));
-        item.payload = out;
-        size = item.frame.length + out.length;
-      } else {
-        item.frame = encodeFrame(opcode, out, true, true, !this.isServer);
-        size = item.frame.length;
-      }
-      this.queuedBytes += size - item.size;
-      item.size = size;
-      this.flushQueue();
-    });
-    return this.queuedBytes + this.conn.writableLength > 16384 ? SendStatus.BACKPRESSURE : SendStatus.SENT;
-  }
-
-  private flushQueue(): void {
-    const q = this.queue;
-    let i = 0;
-    this.conn.cork();
-    while (i < q.length && q[i]!.frame !== null) {
-      const item = q[i]!;
-      this.queuedBytes -= item.size;
-      this.write(item.frame!);
-      if (item.payload !== null) this.write(item.payload);
-      if (item.close) this.afterCloseSent();
-      i++;
-    }
-    this.conn.uncork();
-    if (i > 0) this.queue = q.slice(i);
-  }
-
-  /** True when the slow-client policy says this send must not happen. */
-  private overLimit(): boolean {
-    if (this.bufferedAmount <= this.opts.maxBufferedAmount) return false;
-    if (this.opts.slowClientPolicy === 'drop') return true;
-    this.fail(
-      new WebSocketError(WebSocketErrorCode.BACKPRESSURE_LIMIT, 'peer too slow: maxBufferedAmount exceeded'),
-      true,
-    );
-    return true;
+    const opcode = (options?.binary ?? typeof data !== 'string') ? Opcode.BINARY : Opcode.TEXT;
+    return this.sender.message(payload, opcode, options?.compress !== false);
   }
 
   /** @internal writes one pre-encoded frame (used by publish). */
   writeFrame(frame: Buffer): SendStatus {
     if (this.readyState !== ReadyState.OPEN) return SendStatus.DROPPED;
-    if (this.overLimit()) return SendStatus.DROPPED;
-    if (this.queue.length > 0) {
-      this.queue.push({ frame, payload: null, size: frame.length, close: false });
-      this.queuedBytes += frame.length;
-      return SendStatus.BACKPRESSURE;
-    }
-    return this.write(frame);
-  }
-
-  /** Appends a small frame to the batch (only while this socket owns it); false when too large. */
-  private batchFrame(opcode: number, payload: string | Uint8Array): boolean {
-    const len = typeof payload === 'string' ? utf8Length(payload) : payload.length;
-    if (len > BATCH_FRAME_MAX) return false;
-    const size = headerSize(len, !this.isServer) + len;
-    if (this.batchLen + size > BATCH.length) this.flushBatch();
-    this.batchLen = encodeFrameInto(BATCH, this.batchLen, opcode, payload, len, true, false, !this.isServer);
-    return true;
-  }
-
-  /** Writes the batched frames (copied out of the shared scratch) in one socket write. */
-  private flushBatch(): void {
-    const len = this.batchLen;
-    this.batchLen = 0;
-    const out = Buffer.allocUnsafe(len);
-    BATCH.copy(out, 0, 0, len);
-    if (!this.conn.write(out)) this.needDrain = true;
-  }
-
-  /** Writes one encoded frame, after anything batched (frame order is kept). */
-  private write(frame: Uint8Array): SendStatus {
-    if (this.batchLen > 0) this.flushBatch();
-    if (this.conn.write(frame)) return SendStatus.SENT;
-    this.needDrain = true;
-    return SendStatus.BACKPRESSURE;
+    return this.sender.frame(frame);
   }
 
   /** Subscribes to a server topic (see `WebSocketServer.publish`); no-op on client sockets. */
@@ -332,8 +188,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
     if (len > 125)
       throw new WebSocketError(WebSocketErrorCode.CONTROL_TOO_LONG, 'control frame payload over 125 bytes');
     if (this.readyState !== ReadyState.OPEN) return;
-    if (batchOwner === this && this.batchFrame(opcode, data)) return;
-    this.write(encodeFrame(opcode, data, true, false, !this.isServer));
+    this.sender.control(opcode, data);
   }
 
   /**
@@ -358,34 +213,20 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
     if (this.readyState === ReadyState.CLOSED) return;
     this.readyState = ReadyState.CLOSING;
     this.receiver.stop();
-    this.batchLen = 0;
+    this.sender.shutdown();
     this.conn.destroy();
   }
 
   private sendClose(code: number | undefined, reason: string): void {
     if (this.closeSent) return;
     this.closeSent = true;
-    let payload: Buffer;
-    if (code === undefined) {
-      payload = Buffer.alloc(0);
-    } else {
-      payload = Buffer.allocUnsafe(2 + Buffer.byteLength(reason));
-      payload.writeUInt16BE(code, 0);
-      payload.write(reason, 2, 'utf8');
-    }
-    const frame = encodeFrame(Opcode.CLOSE, payload, true, false, !this.isServer);
-    if (this.queue.length > 0) {
-      this.queue.push({ frame, payload: null, size: frame.length, close: true });
-      this.queuedBytes += frame.length;
-    } else {
-      this.write(frame);
-      this.afterCloseSent();
-    }
+    this.sender.close(code, reason);
     this.closeTimer = setTimeout(() => this.conn.destroy(), this.opts.closeTimeout);
     this.closeTimer.unref?.();
   }
 
-  private afterCloseSent(): void {
+  /** @internal the close frame left the sender. */
+  onCloseWritten(): void {
     // the server closes TCP first once both close frames were exchanged (RFC 6455 §7.1.1)
     if (this.closeReceived && this.isServer) this.conn.end();
   }
@@ -397,16 +238,70 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
     this.closeCode = err.closeCode;
     this.readyState = ReadyState.CLOSING;
     if (destroy) {
-      this.batchLen = 0;
+      this.sender.shutdown();
       this.conn.destroy();
       return;
     }
     if (!this.closeSent) {
-      this.queue = [];
-      this.queuedBytes = 0;
+      this.sender.discard();
       this.sendClose(err.closeCode, '');
     }
     this.conn.end();
+  }
+
+  private pause(why: number): void {
+    if (this.pausedFor === 0) this.conn.pause();
+    this.pausedFor |= why;
+  }
+
+  private resume(why: number): void {
+    if (this.pausedFor === 0) return;
+    this.pausedFor &= ~why;
+    if (this.pausedFor === 0 && this.readyState !== ReadyState.CLOSED) this.conn.resume();
+  }
+
+  // ---- SenderEvents ----
+
+  /** @internal a drain owed after BACKPRESSURE. */
+  onSendDrain(): void {
+    if (this.readyState === ReadyState.OPEN) this.emit('drain');
+  }
+
+  /** @internal the unsent bytes crossed the high-water mark. */
+  onPressure(over: boolean): void {
+    if (!over) {
+      this.resume(PAUSE_PRESSURE);
+      return;
+    }
+    // the peer is not reading: stop reading what it sends (its flood backs up in its own TCP
+    // buffer), and give it `backpressureTimeout` to catch up
+    this.pause(PAUSE_PRESSURE);
+    const ms = this.opts.backpressureTimeout;
+    if (ms <= 0) return;
+    if (this.pressureTimer === null) {
+      this.pressureTimer = setTimeout(() => this.pressureTimeout(), ms);
+      this.pressureTimer.unref?.();
+    } else {
+      this.pressureTimer.refresh();
+    }
+  }
+
+  private pressureTimeout(): void {
+    this.sender.check();
+    if (!this.sender.overHighWater || this.readyState === ReadyState.CLOSED) return;
+    // the peer reads nothing: a close frame could not reach it either
+    this.fail(
+      new WebSocketError(
+        WebSocketErrorCode.BACKPRESSURE_TIMEOUT,
+        `peer too slow: over the high-water mark for ${this.opts.backpressureTimeout} ms`,
+      ),
+      true,
+    );
+  }
+
+  /** @internal the slow-client policy 'close' applied on a send. */
+  onSendFail(err: WebSocketError): void {
+    this.fail(err, true);
   }
 
   // ---- ReceiverEvents ----
@@ -425,8 +320,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
 
   /** @internal */
   onPing(data: Buffer): void {
-    if (this.readyState === ReadyState.OPEN && !(batchOwner === this && this.batchFrame(Opcode.PONG, data)))
-      this.write(encodeFrame(Opcode.PONG, data, true, false, !this.isServer));
+    if (this.readyState === ReadyState.OPEN) this.sender.control(Opcode.PONG, data);
     if (this.listenerCount('ping') > 0) this.emit('ping', data);
   }
 
@@ -444,7 +338,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
     if (!this.closeSent) {
       // echo the code (RFC 6455 §5.5.1)
       this.sendClose(code === CloseCode.NO_STATUS ? undefined : code, '');
-    } else if (this.queue.length === 0 && this.isServer) {
+    } else if (!this.sender.pending && this.isServer) {
       this.conn.end();
     }
   }
@@ -457,17 +351,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
 
   /** @internal */
   onResume(): void {
-    if (this.readPaused) {
-      this.readPaused = false;
-      this.conn.resume();
-    }
-  }
-
-  private onDrain(): void {
-    if (this.needDrain && this.conn.writableLength === 0) {
-      this.needDrain = false;
-      if (this.readyState === ReadyState.OPEN) this.emit('drain');
-    }
+    this.resume(PAUSE_INFLATE);
   }
 
   private onEnd(): void {
@@ -481,11 +365,10 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
     this.readyState = ReadyState.CLOSED;
     if (err !== undefined && this.error === null) this.error = err;
     this.receiver.stop();
+    this.sender.shutdown();
     if (this.closeTimer !== null) clearTimeout(this.closeTimer);
+    if (this.pressureTimer !== null) clearTimeout(this.pressureTimer);
     this.deflate?.close();
-    this.queue = [];
-    this.queuedBytes = 0;
-    this.batchLen = 0;
     this.owner?.onSocketClose(this);
     this.emit(
       'close',

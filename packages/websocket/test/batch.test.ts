@@ -36,14 +36,21 @@ function memoryConnection(): {
       if (data !== undefined) conn.write(data);
     },
     destroy: () => {
+      // like @strata/transport's Connection: a destroyed connection drops its unsent batch
       destroyed = true;
+      pending = [];
     },
     pause: () => {},
     resume: () => {},
     setHandlers: (h) => {
       handlers = h;
     },
-    writableLength: 0,
+    // like @strata/transport's Connection: corked bytes count as unsent
+    get writableLength() {
+      let n = 0;
+      for (const b of pending) n += b.length;
+      return n;
+    },
   };
   return { conn, writes, feed: (b) => handlers!.onData(conn, b), destroyed: () => destroyed };
 }
