@@ -2,6 +2,46 @@ import { constants, createDeflateRaw, createInflateRaw, type DeflateRaw, type In
 import { WebSocketError, WebSocketErrorCode } from './_constants';
 import type { Inflater } from './_receiver';
 
+/** Smallest LZ77 window a peer may ask for (RFC 7692 §7.1.2.1): 2^8 = 256 bytes. */
+const MIN_WINDOW_BITS = 8;
+/** Largest LZ77 window (RFC 7692 §7.1.2.1), 2^15 = 32 KiB; the window when none is negotiated. */
+const MAX_WINDOW_BITS = 15;
+/**
+ * Default {@link PerMessageDeflateOptions.threshold}: messages under 1 KiB are sent uncompressed (a
+ * zlib job costs more than the few bytes it saves). Applied where the options are read (the server
+ * and the client).
+ */
+export const DEFAULT_THRESHOLD = 1024;
+/**
+ * Default {@link PerMessageDeflateOptions.concurrency}: zlib jobs running at once per limiter, a few
+ * more than libuv's 4 pool threads so the pool stays busy while JS handles results. Applied where the
+ * limiter is created (the server, the client).
+ */
+export const DEFAULT_CONCURRENCY = 10;
+/** Default {@link PerMessageDeflateOptions.level}: 1, zlib's fastest. */
+const DEFAULT_LEVEL = 1;
+/** Default {@link PerMessageDeflateOptions.memLevel}: 8, zlib's own (128 KiB of hash tables per compressor). */
+const DEFAULT_MEM_LEVEL = 8;
+/**
+ * Largest output buffer an inflater fills per step. Each step is one libuv thread-pool job and one JS
+ * round trip (about 40-70 µs besides the inflating), and the inflate stream keeps one buffer of this
+ * size for its connection. The size used is `maxPayload + 1` up to this cap (see
+ * {@link inflateChunkSize}): at the default 16 MiB limit a bomb takes 129 steps (about 5 ms) to reach
+ * the limit, where 64 KiB steps took 257 (about 20 ms) and 256 KiB steps would take 65 (about 3 ms)
+ * for twice the memory per connection. A bomb is stopped at its first step past the limit, so at most
+ * this many bytes are inflated beyond maxPayload.
+ */
+const INFLATE_CHUNK_MAX = 128 * 1024;
+
+/**
+ * The inflater's output buffer size for a receiver limited to `maxPayload`: `maxPayload + 1`, so a
+ * message of maxPayload bytes fits one step and a bomb's first step already passes the limit; capped
+ * at {@link INFLATE_CHUNK_MAX}, and at least zlib's minimum (64 bytes).
+ */
+function inflateChunkSize(maxPayload: number): number {
+  return Math.max(constants.Z_MIN_CHUNK, Math.min(maxPayload + 1, INFLATE_CHUNK_MAX));
+}
+
 /** permessage-deflate settings (RFC 7692). */
 export interface PerMessageDeflateOptions {
   /** Server resets its compressor after every message (less memory, worse ratio). Default false. */
@@ -13,13 +53,16 @@ export interface PerMessageDeflateOptions {
   serverMaxWindowBits?: number;
   /** Window the client is asked to use when it offers `client_max_window_bits`, 8..15. Default: not asked. */
   clientMaxWindowBits?: number;
-  /** Messages smaller than this many bytes are sent uncompressed. Default 1024. */
+  /** Messages smaller than this many bytes are sent uncompressed. Default 1024 ({@link DEFAULT_THRESHOLD}). */
   threshold?: number;
   /** zlib compression level 0..9. Default 1 (fast). */
   level?: number;
   /** zlib memLevel 1..9 for compressors. Default 8. */
   memLevel?: number;
-  /** Most zlib operations running at once across all connections sharing this config. Default 10. */
+  /**
+   * Most zlib operations running at once across all connections sharing this config. Default 10
+   * ({@link DEFAULT_CONCURRENCY}).
+   */
   concurrency?: number;
 }
 
@@ -129,7 +172,7 @@ function windowBits(v: string | true): number {
   if (v === true) return -1;
   if (v.length < 1 || v.length > 2) return 0;
   const n = Number(v);
-  return n >= 8 && n <= 15 && String(n) === v ? n : 0;
+  return n >= MIN_WINDOW_BITS && n <= MAX_WINDOW_BITS && String(n) === v ? n : 0;
 }
 
 /** Validates one offer's (or response's) params; null when invalid (unknown/duplicate/bad values). */
@@ -170,11 +213,11 @@ export function acceptDeflateOffer(
   offer: DeflateParams,
   opts: PerMessageDeflateOptions,
 ): DeflateParams | null {
-  const cfgServerBits = opts.serverMaxWindowBits ?? 15;
+  const cfgServerBits = opts.serverMaxWindowBits ?? MAX_WINDOW_BITS;
   const serverBits =
     offer.serverMaxWindowBits > 0
       ? Math.min(offer.serverMaxWindowBits, cfgServerBits)
-      : cfgServerBits < 15
+      : cfgServerBits < MAX_WINDOW_BITS
         ? cfgServerBits
         : 0;
   let clientBits = 0;
@@ -237,9 +280,10 @@ export class PerMessageDeflate implements Inflater {
   private inflate: InflateRaw | null = null;
   private outChunks: Buffer[] = [];
   private inChunks: Buffer[] = [];
+  /** Output bytes of the message being inflated so far. */
   private inLength = 0;
+  /** maxPayload of the message being inflated. */
   private inLimit = 0;
-  private inTooBig = false;
   private closed = false;
   /** 0 = never compress outgoing (window 8 requested, which zlib cannot honour for raw streams). */
   readonly sendWindowBits: number;
@@ -253,7 +297,7 @@ export class PerMessageDeflate implements Inflater {
     private readonly limiter: ZlibLimiter,
   ) {
     const bits = isServer ? params.serverMaxWindowBits : params.clientMaxWindowBits;
-    this.sendWindowBits = bits === 8 ? 0 : bits > 0 ? bits : 15;
+    this.sendWindowBits = bits === MIN_WINDOW_BITS ? 0 : bits > 0 ? bits : MAX_WINDOW_BITS;
     this.sendNoContext = isServer ? params.serverNoContextTakeover : params.clientNoContextTakeover;
     this.recvNoContext = isServer ? params.clientNoContextTakeover : params.serverNoContextTakeover;
   }
@@ -288,8 +332,8 @@ export class PerMessageDeflate implements Inflater {
       }
       if (this.deflate === null) {
         this.deflate = createDeflateRaw({
-          level: this.opts.level ?? 1,
-          memLevel: this.opts.memLevel ?? 8,
+          level: this.opts.level ?? DEFAULT_LEVEL,
+          memLevel: this.opts.memLevel ?? DEFAULT_MEM_LEVEL,
           windowBits: this.sendWindowBits,
           // every write ends with a sync flush (RFC 7692 §7.2.1): one thread-pool job per message
           // instead of a write job plus a flush job
@@ -332,75 +376,128 @@ export class PerMessageDeflate implements Inflater {
     });
   }
 
+  /**
+   * Inflates one whole message (its frame payloads in order), one message at a time: the receiver
+   * waits for `cb` before it parses on. `cb` is called exactly once, unless the connection closes
+   * first; the limiter slot is held from the start of the zlib work to that answer. The output is
+   * counted as zlib produces it, and the first step past `maxPayload` stops the inflater for good
+   * (TOO_BIG): nothing more is inflated, whatever the message would have grown to.
+   */
   decompress(
     chunks: Buffer[],
     _fin: true,
     maxPayload: number,
     cb: (err: WebSocketError | null, data: Buffer | null) => void,
   ): void {
-    this.limiter.run(() => {
-      this.active++;
-      if (this.closed) {
-        this.release();
-        return;
-      }
-      if (this.inflate === null) {
-        this.inflate = createInflateRaw({ windowBits: 15, chunkSize: 64 * 1024 });
-        this.inflate.on('data', (c: Buffer) => {
-          this.inLength += c.length;
-          if (this.inLength > this.inLimit) {
-            this.inTooBig = true;
-            return;
-          }
-          this.inChunks.push(c);
-        });
-        this.inflate.on('error', (err: Error) => {
-          // a corrupt stream: the connection fails (1007); later flush callbacks never run
-          this.inflate = null;
-          const pending = this.inCallback;
-          this.inCallback = null;
-          if (this.closed) return;
-          this.release();
-          pending?.(
-            new WebSocketError(WebSocketErrorCode.INFLATE, `invalid compressed data: ${err.message}`),
-            null,
-          );
-        });
-      }
-      const inf = this.inflate;
-      this.inLimit = maxPayload;
-      this.inLength = 0;
-      this.inTooBig = false;
-      this.inCallback = cb;
-      // the message and the 00 00 FF FF tail (RFC 7692 §7.2.2) as ONE write: one thread-pool job;
-      // inflate emits everything it can decode without an explicit flush
-      let total = 4;
-      for (let i = 0; i < chunks.length; i++) total += chunks[i]!.length;
-      const input = Buffer.allocUnsafe(total);
-      let at = 0;
-      for (let i = 0; i < chunks.length; i++) {
-        input.set(chunks[i]!, at);
-        at += chunks[i]!.length;
-      }
-      input.set(TRAILER, at);
-      inf.write(input, (err) => {
-        if (err || this.inCallback !== cb) return; // failed meanwhile (the 'error' listener answered)
-        this.inCallback = null;
-        if (this.closed) return;
-        this.release();
-        const parts = this.inChunks;
-        this.inChunks = [];
-        if (this.inTooBig) {
-          cb(
-            new WebSocketError(WebSocketErrorCode.TOO_BIG, `message over maxPayload (${maxPayload} bytes)`),
-            null,
-          );
-          return;
-        }
-        if (this.recvNoContext) inf.reset();
-        cb(null, parts.length === 1 ? parts[0]! : Buffer.concat(parts, this.inLength));
-      });
-    });
+    this.inInput = chunks;
+    this.inLimit = maxPayload;
+    this.inCallback = cb;
+    this.limiter.run(this.inflateJob);
+  }
+
+  /** The message waiting for a limiter slot. */
+  private inInput: Buffer[] | null = null;
+  /** The answer owed for the message being inflated; null once given (or when none is owed). */
+  private inCallback: ((err: WebSocketError | null, data: Buffer | null) => void) | null = null;
+  /** The current inflate stream's write callback (bound to that stream, see `openInflate`). */
+  private inflateWritten: ((err?: Error | null) => void) | null = null;
+
+  /** Runs in a limiter slot: writes the message and its tail to the inflater as one zlib job. */
+  private readonly inflateJob = (): void => {
+    this.active++;
+    const chunks = this.inInput;
+    this.inInput = null;
+    if (this.closed || chunks === null) {
+      this.inCallback = null;
+      this.release();
+      return;
+    }
+    const inf = this.inflate ?? this.openInflate();
+    this.inLength = 0;
+    // the message and the 00 00 FF FF tail (RFC 7692 §7.2.2) as ONE write: one thread-pool job;
+    // inflate emits everything it can decode without an explicit flush
+    let total = TRAILER.length;
+    for (let i = 0; i < chunks.length; i++) total += chunks[i]!.length;
+    const input = Buffer.allocUnsafe(total);
+    let at = 0;
+    for (let i = 0; i < chunks.length; i++) {
+      input.set(chunks[i]!, at);
+      at += chunks[i]!.length;
+    }
+    input.set(TRAILER, at);
+    inf.write(input, this.inflateWritten!);
+  };
+
+  /**
+   * Creates the inflate stream (once per connection, lazily; again only after one failed). Its
+   * output buffer is sized for the limit of the message that opens it (see {@link inflateChunkSize}).
+   */
+  private openInflate(): InflateRaw {
+    const inf = createInflateRaw({ windowBits: MAX_WINDOW_BITS, chunkSize: inflateChunkSize(this.inLimit) });
+    inf.on('data', this.onInflateData);
+    inf.on('error', (err: Error) => this.inflateFailed(inf, err));
+    this.inflateWritten = (err) => this.inflateDone(inf, err);
+    this.inflate = inf;
+    return inf;
+  }
+
+  /** One step's output (zlib's thread-pool callback, on the main thread). */
+  private readonly onInflateData = (c: Buffer): void => {
+    this.inLength += c.length;
+    if (this.inLength > this.inLimit) {
+      this.abortInflate();
+      return;
+    }
+    this.inChunks.push(c);
+  };
+
+  /**
+   * The output passed maxPayload: destroy the stream now. zlib schedules its next thread-pool step
+   * only after this 'data' event returns, and not for a destroyed stream, so no more work runs (the
+   * context is lost, but the connection fails with 1009 anyway). The write callback of a destroyed
+   * stream is ignored (`inflateDone` checks the stream), so the slot and the answer are given here,
+   * once.
+   */
+  private abortInflate(): void {
+    this.inflate?.destroy();
+    this.inflate = null;
+    this.inflateWritten = null;
+    this.inChunks = [];
+    const cb = this.inCallback;
+    this.inCallback = null;
+    this.release();
+    if (cb !== null && !this.closed) {
+      cb(
+        new WebSocketError(WebSocketErrorCode.TOO_BIG, `message over maxPayload (${this.inLimit} bytes)`),
+        null,
+      );
+    }
+  }
+
+  /** A corrupt stream: the connection fails (1007); the write callback never answers. */
+  private inflateFailed(inf: InflateRaw, err: Error): void {
+    if (inf !== this.inflate) return;
+    this.inflate = null;
+    this.inflateWritten = null;
+    this.inChunks = [];
+    const cb = this.inCallback;
+    this.inCallback = null;
+    if (this.closed) return; // close() released the slot
+    this.release();
+    cb?.(new WebSocketError(WebSocketErrorCode.INFLATE, `invalid compressed data: ${err.message}`), null);
+  }
+
+  /** The whole message was inflated within maxPayload. */
+  private inflateDone(inf: InflateRaw, err: Error | null | undefined): void {
+    // aborted, failed or closed meanwhile: that path answered (or no answer is owed)
+    if (err || inf !== this.inflate || this.inCallback === null) return;
+    const cb = this.inCallback;
+    this.inCallback = null;
+    this.release();
+    const parts = this.inChunks;
+    this.inChunks = [];
+    if (this.recvNoContext) inf.reset();
+    cb(null, parts.length === 1 ? parts[0]! : Buffer.concat(parts, this.inLength));
   }
 
   private active = 0;
@@ -411,8 +508,6 @@ export class PerMessageDeflate implements Inflater {
     }
   }
 
-  private inCallback: ((err: WebSocketError | null, data: Buffer | null) => void) | null = null;
-
   /** Frees the zlib streams. */
   close(): void {
     this.closed = true;
@@ -421,6 +516,9 @@ export class PerMessageDeflate implements Inflater {
     this.inflate?.close();
     this.deflate = null;
     this.inflate = null;
+    this.inflateWritten = null;
+    this.inInput = null;
+    this.inCallback = null;
     this.outChunks = [];
     this.inChunks = [];
     this.compressQueue = [];

@@ -50,6 +50,24 @@ const FRAME_PREALLOC_LIMIT = 1024 * 1024;
  * message), binary is unmasked into its own buffer and delivered at once.
  */
 const SMALL_FRAME_MAX = 256;
+/**
+ * A compressed message may take at most `maxPayload * COMPRESSED_EXPANSION + COMPRESSED_SLACK` bytes
+ * on the wire (see {@link maxCompressedLength}). Deflate's worst case on incompressible data is
+ * stored blocks, 5 header bytes per 64 KiB (under 0.01%), so twice the payload plus 1 KiB of headers
+ * and sync flushes (00 00 FF FF, RFC 7692 §7.2.1) leaves any real encoder ample room.
+ */
+const COMPRESSED_EXPANSION = 2;
+/** See {@link COMPRESSED_EXPANSION}. */
+const COMPRESSED_SLACK = 1024;
+
+/**
+ * The most compressed bytes a message may carry under `maxPayload`: longer compressed messages are
+ * refused with 1009 from the frame header, before any of their payload is buffered or inflated.
+ * Shorter ones are inflated, and the inflater stops at the first output past `maxPayload`.
+ */
+export function maxCompressedLength(maxPayload: number): number {
+  return maxPayload * COMPRESSED_EXPANSION + COMPRESSED_SLACK;
+}
 
 function fail(code: WebSocketErrorCode, message: string): WebSocketError {
   return new WebSocketError(code, message);
@@ -67,7 +85,13 @@ export class Receiver {
   private readonly mask = Buffer.allocUnsafe(4);
   private readonly isServer: boolean;
   private readonly maxPayload: number;
+  /** {@link maxCompressedLength} of `maxPayload`. */
+  private readonly maxCompressed: number;
   private readonly inflater: Inflater | null;
+  /** The inflater's callback, bound once (not one closure per message). */
+  private readonly onInflated: (err: WebSocketError | null, data: Buffer | null) => void;
+  /** Whether the message being inflated is binary. */
+  private inflatingBinary = false;
   private readonly events: ReceiverEvents;
 
   // current frame
@@ -95,7 +119,9 @@ export class Receiver {
   constructor(options: ReceiverOptions, events: ReceiverEvents) {
     this.isServer = options.isServer;
     this.maxPayload = options.maxPayload;
+    this.maxCompressed = maxCompressedLength(options.maxPayload);
     this.inflater = options.inflater;
+    this.onInflated = (err, data) => this.inflated(err, data);
     this.events = events;
   }
 
@@ -289,10 +315,13 @@ export class Receiver {
           fail(WebSocketErrorCode.TOO_BIG, `message over maxPayload (${this.maxPayload} bytes)`),
         );
       }
-      if (this.msgCompressed && this.msgLength > this.maxPayload * 2 + 1024) {
+      if (this.msgCompressed && this.msgLength > this.maxCompressed) {
         // compressed bytes beyond any plausible inflated size under maxPayload are refused early
         return this.error(
-          fail(WebSocketErrorCode.TOO_BIG, `message over maxPayload (${this.maxPayload} bytes)`),
+          fail(
+            WebSocketErrorCode.TOO_BIG,
+            `compressed message over ${this.maxCompressed} bytes (maxPayload ${this.maxPayload} bytes)`,
+          ),
         );
       }
     }
@@ -374,9 +403,9 @@ export class Receiver {
     this.msgOpcode = 0;
     if (this.msgCompressed) {
       this.state = S_WAIT;
-      this.inflater!.decompress(fragments, true, this.maxPayload, (err, data) =>
-        this.inflated(err, data, isBinary),
-      );
+      this.inflatingBinary = isBinary;
+      // answered by `inflated()` from zlib's callbacks (a synchronous answer is handled below too)
+      this.inflater!.decompress(fragments, true, this.maxPayload, this.onInflated);
       return this.state !== S_WAIT && this.state !== S_DEAD;
     }
     if (!isBinary && this.utf8State !== 0) {
@@ -392,12 +421,17 @@ export class Receiver {
     return this.state === S_HEADER;
   }
 
-  private inflated(err: WebSocketError | null, data: Buffer | null, isBinary: boolean): void {
+  /**
+   * The inflater's answer for the message in `S_WAIT`: the whole message, or an error (TOO_BIG as
+   * soon as the output passes maxPayload, INFLATE for corrupt data). Ignored once the receiver stopped.
+   */
+  private inflated(err: WebSocketError | null, data: Buffer | null): void {
     if (this.state === S_DEAD) return;
     if (err !== null || data === null) {
       this.error(err ?? fail(WebSocketErrorCode.INFLATE, 'inflate failed'));
       return;
     }
+    const isBinary = this.inflatingBinary;
     if (!isBinary && utf8Validate(data, 0, data.length, 0) !== 0) {
       this.error(fail(WebSocketErrorCode.INVALID_UTF8, 'invalid UTF-8 in a text message'));
       return;
