@@ -5,7 +5,9 @@
  * to core 0 (taskset), the same load client (WORKERS processes, `load-worker.ts`) pinned to core 1.
  * Env: ROUNDS (default 3), SECONDS (default 4), CONNS (100), WORKERS (2), PIPELINE (16),
  * SCENARIOS (e.g. `1,3`), CLIENT_READ (`static`, the default, or `stream`), SERVER_NODE_FLAGS (e.g. `--cpu-prof`), BENCH_GC=1 (GC summary per server),
- * SERVER_STDOUT=1 (forward server stdout, e.g. for `--trace-gc`).
+ * SERVER_STDOUT=1 (forward server stdout, e.g. for `--trace-gc`), BASELINE=DIR (also run the
+ * @strata/websocket server of another checkout, built and installed, e.g. a `git worktree` of the
+ * previous release: a before/after row in the same run).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -25,6 +27,14 @@ const CLIENT_CORE = process.env.CLIENT_CORE ?? '1';
 /** How the load client reads: 'static' (onread into a reused buffer) or 'stream' ('data' events). */
 const CLIENT_READ = process.env.CLIENT_READ === 'stream' ? 'stream' : 'static';
 const here = dirname(fileURLToPath(import.meta.url));
+/** Another checkout whose @strata/websocket runs as the 'before' row (same run, same load). */
+const BASELINE = process.env.BASELINE;
+const IMPLS = BASELINE === undefined ? ['strata', 'ws'] : ['strata', 'before', 'ws'];
+const LABEL: Record<string, string> = {
+  strata: '@strata/websocket',
+  before: '@strata/websocket (before)',
+  ws: 'ws 8.18.3',
+};
 
 interface Scenario {
   name: string;
@@ -97,8 +107,8 @@ function startServer(impl: string, deflate: boolean): Promise<{ proc: ChildProce
       ...flags,
       '--import',
       'tsx',
-      join(here, 'server.ts'),
-      impl,
+      impl === 'before' ? join(BASELINE!, 'packages/websocket/bench/server.ts') : join(here, 'server.ts'),
+      impl === 'before' ? 'strata' : impl,
       deflate ? 'deflate' : 'plain',
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
@@ -265,9 +275,9 @@ console.log(
   `echo benchmark: ${CONNS} connections over ${WORKERS} client processes (core ${CLIENT_CORE}, ${CLIENT_READ} reads), server on core ${SERVER_CORE}, ${SECONDS}s per run, ${ROUNDS} rounds (median), Node ${process.version}`,
 );
 for (const s of scenarios) {
-  const per: Record<string, Result[]> = { strata: [], ws: [] };
+  const per: Record<string, Result[]> = { strata: [], before: [], ws: [] };
   for (let r = 0; r < ROUNDS; r++) {
-    for (const impl of r % 2 === 0 ? ['strata', 'ws'] : ['ws', 'strata']) {
+    for (const impl of r % 2 === 0 ? IMPLS : [...IMPLS].reverse()) {
       const { proc, port } = await startServer(impl, s.deflate);
       const res = await runLoad(port, s, proc.pid!);
       res.rss = peakRssMb(proc.pid!);
@@ -277,11 +287,11 @@ for (const s of scenarios) {
     }
   }
   const m = (impl: string, k: keyof Result) => median(per[impl]!.map((x) => x[k]));
-  for (const impl of ['strata', 'ws']) {
+  for (const impl of IMPLS) {
     const ratio = m(impl, 'msgs') / m('ws', 'msgs');
     const cpuRatio = m('ws', 'cpuUs') / m(impl, 'cpuUs');
     rows.push(
-      `| ${s.name} | ${impl === 'strata' ? '@strata/websocket' : 'ws 8.18.3'} | ${Math.round(m(impl, 'msgs')).toLocaleString('en-US')} | ${m(impl, 'mbps').toFixed(1)} | ${m(impl, 'p99').toFixed(2)} | ${m(impl, 'cpuUs').toFixed(1)} | ${m(impl, 'rss').toFixed(0)} | ${ratio.toFixed(2)}x | ${cpuRatio.toFixed(2)}x |`,
+      `| ${s.name} | ${LABEL[impl]} | ${Math.round(m(impl, 'msgs')).toLocaleString('en-US')} | ${m(impl, 'mbps').toFixed(1)} | ${m(impl, 'p99').toFixed(2)} | ${m(impl, 'cpuUs').toFixed(1)} | ${m(impl, 'rss').toFixed(0)} | ${ratio.toFixed(2)}x | ${cpuRatio.toFixed(2)}x |`,
     );
   }
   console.log(
