@@ -43,6 +43,11 @@ export const SendStatus = {
 /** One of the {@link SendStatus} values. */
 export type SendStatus = (typeof SendStatus)[keyof typeof SendStatus];
 
+/** Largest control frame payload (ping, pong, close), RFC 6455 §5.5. */
+export const MAX_CONTROL_PAYLOAD = 125;
+/** Largest close reason in UTF-8 bytes: a control payload less the 2-byte code (RFC 6455 §5.5.1). */
+export const MAX_CLOSE_REASON = MAX_CONTROL_PAYLOAD - 2;
+
 /** The GUID appended to the key for `Sec-WebSocket-Accept` (RFC 6455 §1.3). */
 export const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 

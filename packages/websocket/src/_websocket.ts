@@ -3,6 +3,8 @@ import type { WebSocketConnection } from './_connection';
 import {
   CloseCode,
   isValidCloseCode,
+  MAX_CLOSE_REASON,
+  MAX_CONTROL_PAYLOAD,
   Opcode,
   ReadyState,
   SendStatus,
@@ -185,8 +187,11 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
 
   private control(opcode: number, data: string | Uint8Array): void {
     const len = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-    if (len > 125)
-      throw new WebSocketError(WebSocketErrorCode.CONTROL_TOO_LONG, 'control frame payload over 125 bytes');
+    if (len > MAX_CONTROL_PAYLOAD)
+      throw new WebSocketError(
+        WebSocketErrorCode.CONTROL_TOO_LONG,
+        `control frame payload over ${MAX_CONTROL_PAYLOAD} bytes`,
+      );
     if (this.readyState !== ReadyState.OPEN) return;
     this.sender.control(opcode, data);
   }
@@ -200,8 +205,11 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
     if (code !== undefined && !isValidCloseCode(code)) {
       throw new WebSocketError(WebSocketErrorCode.INVALID_CLOSE_CODE, `invalid close code ${code}`);
     }
-    if (Buffer.byteLength(reason) > 123)
-      throw new WebSocketError(WebSocketErrorCode.CLOSE_REASON_TOO_LONG, 'close reason over 123 bytes');
+    if (Buffer.byteLength(reason) > MAX_CLOSE_REASON)
+      throw new WebSocketError(
+        WebSocketErrorCode.CLOSE_REASON_TOO_LONG,
+        `close reason over ${MAX_CLOSE_REASON} bytes`,
+      );
     if (code === undefined && reason !== '') code = CloseCode.NORMAL;
     if (this.readyState !== ReadyState.OPEN) return;
     this.readyState = ReadyState.CLOSING;
