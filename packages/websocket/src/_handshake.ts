@@ -138,7 +138,7 @@ export function negotiate(req: UpgradeRequest, opts: HandshakeOptions): Handshak
       if (chosen !== false) {
         if (!offered.includes(chosen))
           throw new WebSocketError(
-            WebSocketErrorCode.PROTOCOL,
+            WebSocketErrorCode.PROTOCOL_NOT_OFFERED,
             'handleProtocols chose a protocol not offered',
           );
         protocol = chosen;

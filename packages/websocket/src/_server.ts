@@ -119,7 +119,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> impleme
       });
     } catch (e) {
       const err =
-        e instanceof WebSocketError ? e : new WebSocketError(WebSocketErrorCode.HANDSHAKE, String(e));
+        e instanceof WebSocketError ? e : new WebSocketError(WebSocketErrorCode.INTERNAL, String(e));
       conn.end(errorResponse(err));
       if (this.listenerCount('rejected') > 0) this.emit('rejected', err, req);
       return null;
