@@ -255,6 +255,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
       this.sendClose(err.closeCode, '');
     }
     this.conn.end();
+    // a failed inflate leaves reading paused: read on (the receiver discards) to see the peer's close
+    this.resume(PAUSE_INFLATE);
   }
 
   private pause(why: number): void {
