@@ -1,8 +1,8 @@
 // @ts-check
 /**
  * System tools check: the tests drive real programs (`curl`, `openssl`, `wrk`, Debian's `chromium` at
- * `/usr/bin/chromium`, `taskset` from `util-linux`, and the reverse proxies `nginx` and `haproxy`,
- * which Debian installs in `/usr/sbin`). This finds the missing ones and, when it runs as root on a
+ * `/usr/bin/chromium`, `taskset` from `util-linux`, the reverse proxies `nginx` and `haproxy`,
+ * which Debian installs in `/usr/sbin`, and `redis-server`, the broker of the Redis pub/sub tests). This finds the missing ones and, when it runs as root on a
  * machine with apt, installs them; otherwise it stops at once and prints the exact command to run.
  * It never skips anything: a tool still missing is a failure.
  *
@@ -60,6 +60,7 @@ export function tools(chromium = CHROMIUM, sbin = SBIN) {
     { name: 'taskset', pkg: 'util-linux' },
     { name: 'nginx', pkg: 'nginx', also: sbin },
     { name: 'haproxy', pkg: 'haproxy', also: sbin },
+    { name: 'redis-server', pkg: 'redis-server' },
   ];
 }
 

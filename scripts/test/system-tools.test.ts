@@ -62,7 +62,7 @@ describe('findMissing, packagesOf, plan', () => {
   const list = tools('/opt/chromium', '/opt/sbin');
   const names = (xs: { name: string }[]) => xs.map((t) => t.name);
 
-  it('lists the seven tools, chromium at a fixed path, taskset from util-linux, the proxies in sbin', () => {
+  it('lists the eight tools, chromium at a fixed path, taskset from util-linux, the proxies in sbin', () => {
     expect(list.map((t) => [t.name, t.pkg, t.path, t.also])).toEqual([
       ['curl', 'curl', undefined, undefined],
       ['openssl', 'openssl', undefined, undefined],
@@ -71,6 +71,7 @@ describe('findMissing, packagesOf, plan', () => {
       ['taskset', 'util-linux', undefined, undefined],
       ['nginx', 'nginx', undefined, '/opt/sbin'],
       ['haproxy', 'haproxy', undefined, '/opt/sbin'],
+      ['redis-server', 'redis-server', undefined, undefined],
     ]);
     expect(tools()[3]?.path).toBe('/usr/bin/chromium');
     expect(tools()[5]?.also).toBe('/usr/sbin');
@@ -91,6 +92,7 @@ describe('findMissing, packagesOf, plan', () => {
       'taskset',
       'nginx',
       'haproxy',
+      'redis-server',
     ]);
   });
 
@@ -103,6 +105,7 @@ describe('findMissing, packagesOf, plan', () => {
       'util-linux',
       'nginx',
       'haproxy',
+      'redis-server',
     ]);
     expect(packagesOf([list[4]!, list[4]!])).toEqual(['util-linux']);
   });
@@ -113,7 +116,10 @@ describe('findMissing, packagesOf, plan', () => {
   });
 
   it('plans apt-get update then a quiet non-interactive install as root with apt', () => {
-    const missing = findMissing(list, (t) => t.name === 'curl' || t.name === 'haproxy');
+    const missing = findMissing(
+      list,
+      (t) => t.name === 'curl' || t.name === 'haproxy' || t.name === 'redis-server',
+    );
     expect(plan(missing, { root: true, aptGet: '/usr/bin/apt-get' })).toEqual({
       kind: 'install',
       packages: ['openssl', 'wrk', 'chromium', 'util-linux', 'nginx'],
@@ -144,16 +150,16 @@ describe('findMissing, packagesOf, plan', () => {
 
   it('describes present and missing tools on one line', () => {
     expect(describeTools(list, [])).toBe(
-      'system tools present: curl openssl wrk chromium taskset nginx haproxy',
+      'system tools present: curl openssl wrk chromium taskset nginx haproxy redis-server',
     );
     expect(
       describeTools(
         list,
         findMissing(list, (t) => t.name === 'curl'),
       ),
-    ).toBe('system tools present: curl; missing: openssl wrk chromium taskset nginx haproxy');
+    ).toBe('system tools present: curl; missing: openssl wrk chromium taskset nginx haproxy redis-server');
     expect(describeTools(list, list)).toBe(
-      'system tools present: (none); missing: curl openssl wrk chromium taskset nginx haproxy',
+      'system tools present: (none); missing: curl openssl wrk chromium taskset nginx haproxy redis-server',
     );
   });
 });
@@ -187,7 +193,7 @@ describe('the CLI (node scripts/system-tools.mjs)', () => {
     });
     expect(r.status).toBe(1);
     expect(r.stdout).toContain(
-      'system tools present: (none); missing: curl openssl wrk chromium taskset nginx haproxy',
+      'system tools present: (none); missing: curl openssl wrk chromium taskset nginx haproxy redis-server',
     );
     for (const name of [
       'curl',
@@ -197,18 +203,20 @@ describe('the CLI (node scripts/system-tools.mjs)', () => {
       'taskset (package util-linux)',
       'nginx (package nginx)',
       'haproxy (package haproxy)',
+      'redis-server (package redis-server)',
     ]) {
       expect(r.stderr).toContain(name);
     }
     expect(r.stderr).toContain(
-      'sudo apt-get update && sudo apt-get install -y curl openssl wrk chromium util-linux nginx haproxy',
+      'sudo apt-get update && sudo apt-get install -y curl openssl wrk chromium util-linux nginx haproxy redis-server',
     );
     expect(existsSync(log)).toBe(false);
   });
 
   it('not root, some tools present: names only the missing ones', () => {
     const bin = tempDir();
-    for (const name of ['curl', 'openssl', 'taskset', 'nginx', 'haproxy']) fakeExecutable(join(bin, name));
+    for (const name of ['curl', 'openssl', 'taskset', 'nginx', 'haproxy', 'redis-server'])
+      fakeExecutable(join(bin, name));
     const r = runScript({
       STRATA_TOOLS_PATH: bin,
       STRATA_CHROMIUM: join(bin, 'no-such-chromium'),
@@ -216,7 +224,7 @@ describe('the CLI (node scripts/system-tools.mjs)', () => {
     });
     expect(r.status).toBe(1);
     expect(r.stdout).toContain(
-      'system tools present: curl openssl taskset nginx haproxy; missing: wrk chromium',
+      'system tools present: curl openssl taskset nginx haproxy redis-server; missing: wrk chromium',
     );
     expect(r.stderr).toContain('missing wrk (package wrk), chromium (package chromium)');
     expect(r.stderr).toContain('\n  sudo apt-get update && sudo apt-get install -y wrk chromium\n');
@@ -225,7 +233,7 @@ describe('the CLI (node scripts/system-tools.mjs)', () => {
 
   it('root without apt-get: stops and prints the command, without sudo', () => {
     const bin = tempDir();
-    for (const name of ['curl', 'openssl', 'wrk', 'taskset', 'nginx', 'haproxy'])
+    for (const name of ['curl', 'openssl', 'wrk', 'taskset', 'nginx', 'haproxy', 'redis-server'])
       fakeExecutable(join(bin, name));
     const r = runScript({
       STRATA_TOOLS_PATH: bin,
@@ -240,7 +248,7 @@ describe('the CLI (node scripts/system-tools.mjs)', () => {
   it('finds nginx and haproxy in the sbin directories when PATH lacks them, and nowhere else', () => {
     const bin = tempDir();
     const sbin = tempDir();
-    for (const name of ['curl', 'openssl', 'wrk', 'taskset']) fakeExecutable(join(bin, name));
+    for (const name of ['curl', 'openssl', 'wrk', 'taskset', 'redis-server']) fakeExecutable(join(bin, name));
     fakeExecutable(join(bin, 'browser/chromium'));
     for (const name of ['nginx', 'haproxy', 'wrk-in-sbin']) fakeExecutable(join(sbin, name));
     const env = {
@@ -250,7 +258,9 @@ describe('the CLI (node scripts/system-tools.mjs)', () => {
     };
     const found = runScript({ ...env, STRATA_TOOLS_SBIN: sbin });
     expect(found.status).toBe(0);
-    expect(found.stdout.trim()).toBe('system tools present: curl openssl wrk chromium taskset nginx haproxy');
+    expect(found.stdout.trim()).toBe(
+      'system tools present: curl openssl wrk chromium taskset nginx haproxy redis-server',
+    );
     const lost = runScript(env);
     expect(lost.status).toBe(1);
     expect(lost.stdout).toContain('missing: nginx haproxy');
@@ -265,7 +275,7 @@ describe('the CLI (node scripts/system-tools.mjs)', () => {
     const bin = tempDir();
     const log = join(bin, 'apt.log');
     fakeAptGet(bin, log);
-    for (const name of ['curl', 'openssl', 'wrk', 'taskset', 'nginx', 'haproxy'])
+    for (const name of ['curl', 'openssl', 'wrk', 'taskset', 'nginx', 'haproxy', 'redis-server'])
       fakeExecutable(join(bin, name));
     fakeExecutable(join(bin, 'browser/chromium'));
     for (const root of ['0', '1']) {
@@ -275,7 +285,9 @@ describe('the CLI (node scripts/system-tools.mjs)', () => {
         STRATA_TOOLS_ROOT: root,
       });
       expect(r.status).toBe(0);
-      expect(r.stdout.trim()).toBe('system tools present: curl openssl wrk chromium taskset nginx haproxy');
+      expect(r.stdout.trim()).toBe(
+        'system tools present: curl openssl wrk chromium taskset nginx haproxy redis-server',
+      );
       expect(r.stderr).toBe('');
     }
     expect(existsSync(log)).toBe(false);
@@ -286,7 +298,8 @@ describe('the CLI (node scripts/system-tools.mjs)', () => {
     const sbin = tempDir();
     const log = join(bin, 'apt.log');
     const chromium = join(bin, 'browser/chromium');
-    for (const name of ['curl', 'openssl', 'taskset', 'nginx']) fakeExecutable(join(bin, name));
+    for (const name of ['curl', 'openssl', 'taskset', 'nginx', 'redis-server'])
+      fakeExecutable(join(bin, name));
     mkdirSync(dirname(chromium));
     const make = (file: string) => `printf '#!/bin/sh\\n' > '${file}'; chmod +x '${file}'`;
     // Like Debian, the fake apt-get puts haproxy in sbin (not on this PATH): the re-check finds it there.
@@ -310,7 +323,8 @@ describe('the CLI (node scripts/system-tools.mjs)', () => {
   it('root with apt-get: fails when a tool is still missing after the install', () => {
     const bin = tempDir();
     const log = join(bin, 'apt.log');
-    for (const name of ['curl', 'openssl', 'taskset', 'nginx', 'haproxy']) fakeExecutable(join(bin, name));
+    for (const name of ['curl', 'openssl', 'taskset', 'nginx', 'haproxy', 'redis-server'])
+      fakeExecutable(join(bin, name));
     fakeExecutable(join(bin, 'chromium'));
     fakeAptGet(bin, log);
     const r = runScript({
@@ -326,7 +340,7 @@ describe('the CLI (node scripts/system-tools.mjs)', () => {
   it('root with apt-get: fails, naming the command, when apt-get fails', () => {
     const bin = tempDir();
     const log = join(bin, 'apt.log');
-    for (const name of ['curl', 'openssl', 'wrk', 'taskset', 'nginx', 'haproxy'])
+    for (const name of ['curl', 'openssl', 'wrk', 'taskset', 'nginx', 'haproxy', 'redis-server'])
       fakeExecutable(join(bin, name));
     fakeAptGet(bin, log, ':', 100);
     const r = runScript({
