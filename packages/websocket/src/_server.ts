@@ -9,6 +9,7 @@ import {
 } from './_deflate';
 import { encodeFrame } from './_frame';
 import { errorResponse, negotiate, type UpgradeRequest } from './_handshake';
+import type { PubSubBackend } from './_pubsub';
 import {
   DEFAULT_BACKPRESSURE_TIMEOUT,
   DEFAULT_HIGH_WATER_MARK,
@@ -42,6 +43,13 @@ export interface WebSocketServerOptions {
   maxBufferedAmount?: number;
   /** 'close' (default): destroy a connection over `maxBufferedAmount`; 'drop': skip its messages. */
   slowClientPolicy?: SlowClientPolicy;
+  /**
+   * Carries `publish()` to the subscribers of other processes and delivers theirs here (see
+   * {@link PubSubBackend}): `clusterPubSub()` of `@strata/transport/cluster` across the workers of
+   * one machine, `redisPubSub()` of `@strata/websocket/redis` across machines. One backend per
+   * server; `close()` closes it. Default: none (publish reaches this process's sockets only).
+   */
+  pubsub?: PubSubBackend;
 }
 
 /** Events of a {@link WebSocketServer}. */
@@ -53,9 +61,12 @@ export interface WebSocketServerEvents {
 
 /** Options of {@link WebSocketServer.publish}. */
 export interface PublishOptions {
+  /** Send as a binary message. Default: binary for a `Uint8Array`, text for a string. */
   binary?: boolean;
-  /** A socket that must not receive it (typically the sender). */
+  /** A socket of this process that must not receive it (typically the sender). */
   except?: WebSocket;
+  /** Deliver to this process's subscribers only: do not hand it to the `pubsub` backend. */
+  local?: boolean;
 }
 
 /**
@@ -75,12 +86,19 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> impleme
   private readonly topics = new Map<string, Set<WebSocket>>();
   private readonly heartbeat: ReturnType<typeof setInterval> | null = null;
   private readonly options: WebSocketServerOptions;
+  private readonly pubsub: PubSubBackend | null;
+  private pubsubClosed: Promise<void> | null = null;
   private closing = false;
   private closeWaiters: Array<() => void> = [];
 
   constructor(options: WebSocketServerOptions = {}) {
     super();
     this.options = options;
+    this.pubsub = options.pubsub ?? null;
+    // Messages from other processes: to this process's subscribers, never back to the backend.
+    this.pubsub?.onMessage((topic, data, binary) => {
+      this.deliver(topic, data, binary, undefined);
+    });
     this.socketOptions = {
       maxPayload: options.maxPayload ?? 16 * 1024 * 1024,
       closeTimeout: options.closeTimeout ?? 5000,
@@ -145,22 +163,30 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> impleme
     return ws;
   }
 
-  /** Subscribes `ws` to `topic`. */
+  /** Subscribes `ws` to `topic` (the first subscriber of a topic tells the `pubsub` backend). */
   subscribe(ws: WebSocket, topic: string): void {
     if (ws.readyState !== ReadyState.OPEN) return;
     let set = this.topics.get(topic);
-    if (set === undefined) this.topics.set(topic, (set = new Set()));
+    if (set === undefined) {
+      this.topics.set(topic, (set = new Set()));
+      this.pubsub?.subscribe(topic);
+    }
     set.add(ws);
     (ws.topics ??= new Set()).add(topic);
   }
 
-  /** Unsubscribes `ws` from `topic`. */
+  /** Unsubscribes `ws` from `topic` (the last one leaving tells the `pubsub` backend). */
   unsubscribe(ws: WebSocket, topic: string): void {
     const set = this.topics.get(topic);
     if (set === undefined) return;
     set.delete(ws);
     ws.topics?.delete(topic);
-    if (set.size === 0) this.topics.delete(topic);
+    if (set.size === 0) this.dropTopic(topic);
+  }
+
+  private dropTopic(topic: string): void {
+    this.topics.delete(topic);
+    this.pubsub?.unsubscribe(topic);
   }
 
   /** Number of subscribers of `topic`. */
@@ -171,14 +197,30 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> impleme
   /**
    * Sends one message to every subscriber of `topic`. The frame is encoded once and the same buffer
    * is written to every socket (uncompressed: RFC 7692 allows any message to skip compression).
-   * Slow subscribers get the slow-client policy. Returns how many sockets it was written to.
+   * Slow subscribers get the slow-client policy. With a `pubsub` backend the message is also
+   * handed to it, after the local writes, for the subscribers of other processes (unless `local`);
+   * `except` applies to this process only. Returns how many local sockets it was written to: the
+   * other processes' deliveries happen later and are not counted.
    */
   publish(topic: string, data: string | Uint8Array, options?: PublishOptions): number {
+    const binary = options?.binary ?? typeof data !== 'string';
+    const n = this.deliver(topic, data, binary, options?.except);
+    if (this.pubsub !== null && this.pubsubClosed === null && options?.local !== true) {
+      this.pubsub.publish(topic, data, binary);
+    }
+    return n;
+  }
+
+  /** Writes one message to this process's subscribers of `topic`; returns how many took it. */
+  private deliver(
+    topic: string,
+    data: string | Uint8Array,
+    binary: boolean,
+    except: WebSocket | undefined,
+  ): number {
     const set = this.topics.get(topic);
     if (set === undefined) return 0;
-    const opcode = (options?.binary ?? typeof data !== 'string') ? Opcode.BINARY : Opcode.TEXT;
-    const frame = encodeFrame(opcode, data, true, false, false);
-    const except = options?.except;
+    const frame = encodeFrame(binary ? Opcode.BINARY : Opcode.TEXT, data, true, false, false);
     let n = 0;
     for (const ws of set) {
       if (ws !== except && ws.writeFrame(frame) !== SendStatus.DROPPED) n++;
@@ -194,7 +236,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> impleme
         const set = this.topics.get(t);
         if (set === undefined) continue;
         set.delete(ws);
-        if (set.size === 0) this.topics.delete(t);
+        if (set.size === 0) this.dropTopic(t);
       }
       ws.topics = null;
     }
@@ -222,14 +264,15 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> impleme
 
   /**
    * Stops accepting upgrades and closes every connection with 1001 (going away). Connections that
-   * have not finished the closing handshake by `deadline` ms (default 5000) are destroyed.
+   * have not finished the closing handshake by `deadline` ms (default 5000) are destroyed. Then
+   * the `pubsub` backend is closed (what the sockets published while closing still went out).
    */
   close(options?: { deadline?: number }): Promise<void> {
     this.closing = true;
     if (this.heartbeat !== null) clearInterval(this.heartbeat);
     for (const ws of this.clients) ws.close(CloseCode.GOING_AWAY, 'server shutting down');
-    if (this.clients.size === 0) return Promise.resolve();
-    return new Promise((resolve) => {
+    if (this.clients.size === 0) return this.closePubSub();
+    return new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         for (const ws of this.clients) ws.terminate();
       }, options?.deadline ?? 5000);
@@ -237,6 +280,20 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> impleme
         clearTimeout(timer);
         resolve();
       });
-    });
+    }).then(() => this.closePubSub());
+  }
+
+  /** Closes the backend once; later publishes stay local. */
+  private closePubSub(): Promise<void> {
+    if (this.pubsubClosed === null) {
+      const backend = this.pubsub;
+      this.pubsubClosed =
+        backend === null || backend.close === undefined
+          ? Promise.resolve()
+          : Promise.resolve()
+              .then(() => backend.close?.())
+              .then(() => undefined);
+    }
+    return this.pubsubClosed;
   }
 }

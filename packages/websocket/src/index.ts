@@ -22,6 +22,7 @@ export {
 } from './_constants';
 export type { PerMessageDeflateOptions } from './_deflate';
 export { acceptKey, type UpgradeRequest } from './_handshake';
+export type { PubSubBackend, PubSubDeliver } from './_pubsub';
 export {
   type PublishOptions,
   WebSocketServer,
