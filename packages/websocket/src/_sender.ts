@@ -23,6 +23,20 @@ const ZERO_COPY_COMPRESSED_MIN = 1024;
 /** Largest frame header: 2 bytes, 8 of extended length (server frames are not masked). */
 const MAX_SERVER_HEADER = 10;
 
+/**
+ * Senders corked by a write outside a read (a timer, a `publish()` from another socket's message):
+ * every frame a socket is sent during the current tick leaves in one write when the tick's work is
+ * done, so N publishes to one subscriber in one tick cost one write, not N (uWebSockets.js corks
+ * the same way per loop iteration). One `process.nextTick` per tick serves every sender.
+ */
+let autoCorked: Sender[] = [];
+
+function uncorkAll(): void {
+  const list = autoCorked;
+  autoCorked = [];
+  for (let i = 0; i < list.length; i++) list[i]!.endBatch();
+}
+
 /** What to do when a peer reads too slowly and `bufferedAmount` passes `maxBufferedAmount`. */
 export type SlowClientPolicy = 'close' | 'drop';
 
@@ -129,9 +143,17 @@ export class Sender {
     this.check();
   }
 
+  /** Corks the connection until the end of this tick, unless a batch is already open. */
+  private autoCork(): void {
+    if (this.batching !== 0) return;
+    this.beginBatch();
+    if (autoCorked.push(this) === 1) process.nextTick(uncorkAll);
+  }
+
   /** Sends one data message. */
   message(data: string | Uint8Array, opcode: number, compress: boolean): SendStatus {
     if (this.overLimit()) return SendStatus.DROPPED;
+    this.autoCork();
     const d = this.deflate;
     if (compress && d !== null && d.sendWindowBits !== 0) {
       const size = typeof data === 'string' ? utf8Length(data) : data.length;
@@ -158,6 +180,7 @@ export class Sender {
   /** Sends a pre-encoded frame (`WebSocketServer.publish` encodes once for every subscriber). */
   frame(frame: Buffer): SendStatus {
     if (this.overLimit()) return SendStatus.DROPPED;
+    this.autoCork();
     if (this.queue.length > 0) return this.enqueue(frame, false);
     this.write(frame);
     return this.status();
@@ -166,6 +189,7 @@ export class Sender {
   /** Sends a ping or pong; counts toward the same bounds as messages. */
   control(opcode: number, data: string | Uint8Array): void {
     if (this.overLimit()) return;
+    this.autoCork();
     const frame = encodeFrame(opcode, data, true, false, !this.isServer);
     if (this.queue.length > 0) this.enqueue(frame, false);
     else {
@@ -185,6 +209,7 @@ export class Sender {
       payload.write(reason, 2, 'utf8');
     }
     const frame = encodeFrame(Opcode.CLOSE, payload, true, false, !this.isServer);
+    this.autoCork();
     if (this.queue.length > 0) {
       this.enqueue(frame, true);
     } else {
