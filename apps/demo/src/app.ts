@@ -5,7 +5,9 @@
  *   @strata/server     createServer: the connection engine; calls `handler` per request
  *   @strata/router     createRouter: method + path -> route and params (404, 405 + Allow, OPTIONS)
  *   @strata/response   the ResponseWriter (`res`), static files, ranges, compression, canned errors
- *   @strata/websocket  WebSocketServer: the `/ws` chat room and the `/live/ws` feed after an Upgrade
+ *   @strata/websocket  WebSocketServer: the `/ws` chat room and the `/live/ws` feed after an Upgrade;
+ *                      with a pub/sub backend the chat room spans every worker (or every process
+ *                      on one Redis)
  */
 
 import { createHash } from 'node:crypto';
@@ -13,11 +15,11 @@ import { cannedResponse, type ResponseWriter, serveStatic } from '@strata/respon
 import { createRouter, type FindResult } from '@strata/router';
 import type { ServerRequest } from '@strata/server';
 import type { Connection } from '@strata/transport';
-import { type WebSocket, WebSocketServer } from '@strata/websocket';
+import { type PubSubBackend, type WebSocket, WebSocketServer } from '@strata/websocket';
 import type { DemoMode, InspectorMode } from './args';
 import { ComputeError, type ComputePool } from './compute-pool';
 import { InspectorLog } from './inspector';
-import type { LiveFeed, Meter, ServerFigures } from './live';
+import type { Figures, LiveFeed, Meter, ServerFigures } from './live';
 import {
   dashboardPage,
   escapeHtml,
@@ -48,6 +50,15 @@ export interface DemoAppOptions {
   inspector?: InspectorMode;
   meter: Meter;
   feed: LiveFeed;
+  /** Figures of every process (the chat room's online count comes from there). */
+  figures: Figures;
+  /**
+   * Carries the chat room to the other processes (workers, or processes on one Redis); null: the
+   * room is this process's.
+   */
+  chatPubSub: PubSubBackend | null;
+  /** Appended to guest names (`guest-3-1f0a`) so names stay unique across processes; '' for none. */
+  nameTag: string;
   pool: ComputePool;
   /** Largest `POST /upload` body in bytes (`--max-upload`); 0 means no limit. */
   maxUpload: number;
@@ -379,12 +390,27 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
   router.add('GET', '/live/ws', upgradeRequired);
   router.add('GET', '/inspect/ws', upgradeRequired);
 
-  const chat = new WebSocketServer({ perMessageDeflate: true, maxPayload: 64 * 1024 });
+  // The chat room: `join`, `message` and `leave` go to every member on every process through the
+  // pub/sub backend. The online count is the sum of every process's members (see `Figures`): each
+  // process tells its own members (`local`) whenever that sum changes.
+  const { figures } = options;
+  const chat = new WebSocketServer({
+    perMessageDeflate: true,
+    maxPayload: 64 * 1024,
+    pubsub: options.chatPubSub ?? undefined,
+  });
+  figures.onOnline = (online) => {
+    if (chat.subscribers('chat') > 0) {
+      chat.publish('chat', JSON.stringify({ type: 'online', online }), { local: true });
+    }
+  };
   let guests = 0;
   chat.on('connection', (ws: WebSocket) => {
-    const name = `guest-${++guests}`;
+    const name = options.nameTag === '' ? `guest-${++guests}` : `guest-${++guests}-${options.nameTag}`;
+    // Counted first (the members already here hear the new total), then welcomed, then subscribed.
+    figures.setChat(chat.subscribers('chat') + 1);
+    ws.send(JSON.stringify({ type: 'welcome', name, online: figures.online(), pid: process.pid }));
     ws.subscribe('chat');
-    ws.send(JSON.stringify({ type: 'welcome', name, online: chat.subscribers('chat') }));
     chat.publish('chat', JSON.stringify({ type: 'join', name }), { except: ws });
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
@@ -396,6 +422,7 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     });
     ws.on('close', () => {
       chat.publish('chat', JSON.stringify({ type: 'leave', name }));
+      figures.setChat(chat.subscribers('chat'));
     });
   });
 

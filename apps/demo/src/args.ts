@@ -35,6 +35,11 @@ export interface DemoOptions {
    * its connection; 0 turns it off.
    */
   sendTimeout: number;
+  /**
+   * `redis://` or `rediss://` URL of a Redis that several demo processes share: the chat room
+   * and the live figures then span every process that uses it (null: this process or cluster only).
+   */
+  redis: string | null;
   help: boolean;
 }
 
@@ -70,6 +75,7 @@ export const DEFAULTS: Readonly<DemoOptions> = Object.freeze({
   inspector: 'watch',
   maxUpload: DEFAULT_MAX_UPLOAD,
   sendTimeout: DEFAULT_SEND_TIMEOUT,
+  redis: null,
   help: false,
 });
 
@@ -84,6 +90,7 @@ const VALUE_FLAGS = [
   '--inspector',
   '--max-upload',
   '--send-timeout',
+  '--redis',
 ] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
 
@@ -193,6 +200,15 @@ export function parseArgs(argv: readonly string[]): DemoOptions {
       case '--send-timeout':
         options.sendTimeout = parseInteger(name, value, 0, MAX_SEND_TIMEOUT);
         break;
+      case '--redis':
+        if (!/^rediss?:\/\/[^\s]+$/.test(value)) {
+          throw new ArgsError(
+            'ERR_FLAG_VALUE',
+            `--redis expects a redis:// or rediss:// URL, got '${value}'`,
+          );
+        }
+        options.redis = value;
+        break;
     }
   }
   if ((options.tlsCert === null) !== (options.tlsKey === null)) {
@@ -225,6 +241,8 @@ flags:
                      1024): default 1G; 0 means no limit; a larger body gets 413
   --send-timeout MS  close a connection whose client has not read its response for MS
                      milliseconds (default 30000, the engine's; 0 never)
+  --redis URL        share the chat room and the live figures with every demo process that
+                     uses this Redis (redis://HOST:PORT); default: this process (or its workers)
   --help, -h         print this help and exit
 
 When ready it prints one line: listening on http://HOST:PORT (https:// with TLS).

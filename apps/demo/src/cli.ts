@@ -2,39 +2,34 @@
  * `strata-demo`: parses the command line, then runs one server process, or a cluster primary that
  * runs N worker processes. Prints exactly one `listening on http(s)://HOST:PORT` line when ready
  * (the primary prints it once, when every worker listens). SIGINT / SIGTERM drain and exit 0.
+ *
+ * The chat room and the live figures span every process through a pub/sub backend: the cluster's
+ * IPC bus between workers (`clusterPubSub()`), or Redis with `--redis URL` (`redisPubSub()`).
  */
 import cluster from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createServer, type Server } from '@strata/server';
 import type { ListenerAddress, ListenerStats } from '@strata/transport';
-import { type ClusterPrimary, runCluster } from '@strata/transport/cluster';
+import { type ClusterPrimary, clusterPubSub, runCluster } from '@strata/transport/cluster';
+import type { PubSubBackend } from '@strata/websocket';
+import { redisPubSub } from '@strata/websocket/redis';
 import { createDemoApp, type DemoApp, UPGRADE_PROTOCOLS } from './app';
 import { ArgsError, type DemoOptions, HELP, parseArgs } from './args';
 import { ComputePool } from './compute-pool';
-import {
-  Aggregator,
-  IPC_SAMPLE,
-  IPC_SNAPSHOT,
-  LiveFeed,
-  type LiveSnapshot,
-  Meter,
-  SAMPLE_MS,
-  type ServerFigures,
-  type WorkerSample,
-} from './live';
+import { Figures, LiveFeed, Meter, SAMPLE_MS, type ServerFigures } from './live';
 import { ServerSocketObserver } from './wire-tap';
 
 /** How long in-flight requests get to finish after SIGTERM before their connections are cut. */
 const DRAIN_DEADLINE_MS = 10_000;
+/** How long start-up waits for `--redis` to connect. */
+const REDIS_CONNECT_MS = 5_000;
 /** Messages between the primary and its workers. */
 const IPC_FAILED = 'strata-demo:failed';
 
-type IpcMessage =
-  | { t: typeof IPC_FAILED; message: string; exitCode: number }
-  | { t: typeof IPC_SAMPLE; sample: WorkerSample }
-  | { t: typeof IPC_SNAPSHOT; snapshot: LiveSnapshot };
+type IpcMessage = { t: typeof IPC_FAILED; message: string; exitCode: number };
 
 /** A start-up failure the user can act on: printed as one line, then exit with `exitCode`. */
 class StartError extends Error {
@@ -101,19 +96,90 @@ interface Running {
   address(): ListenerAddress;
 }
 
+/** The pub/sub backends of one process: the chat room's and the live figures'. */
+interface Buses {
+  chat: PubSubBackend | null;
+  figures: PubSubBackend | null;
+  /** Ends what the buses hold (the Redis connections), after both backends closed. */
+  close(): Promise<void>;
+}
+
+/** `redis://user:secret@host` without the secret, for messages. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}
+
+/**
+ * Two Redis connections (a publisher and a dedicated subscriber) shared by both backends, each
+ * backend on its own channel prefix. Start-up fails with one line when Redis cannot be reached;
+ * once connected, the client reconnects by itself (meanwhile the chat stays local).
+ */
+async function redisBuses(url: string): Promise<Buses> {
+  const { createClient } = await import('@redis/client');
+  let connected = false;
+  const publisher = createClient({
+    url,
+    socket: {
+      connectTimeout: REDIS_CONNECT_MS,
+      // Before the first connection: give up (the start-up error says why); after it: retry.
+      reconnectStrategy: (retries: number, cause: Error) =>
+        connected ? Math.min(100 * 2 ** retries, 2_000) : cause,
+    },
+  });
+  const subscriber = publisher.duplicate();
+  let lastError = '';
+  for (const client of [publisher, subscriber]) {
+    client.on('error', (err: Error) => {
+      // One line per distinct failure, not one per reconnection attempt.
+      if (!connected || err.message === lastError) return;
+      lastError = err.message;
+      process.stderr.write(`strata-demo: redis: ${err.message}\n`);
+    });
+  }
+  try {
+    await Promise.all([publisher.connect(), subscriber.connect()]);
+  } catch (err) {
+    await Promise.allSettled([publisher.destroy(), subscriber.destroy()]);
+    const why = err instanceof Error ? err.message : String(err);
+    throw new StartError(`cannot connect to Redis at ${redactUrl(url)}: ${why || 'refused'}`, 1);
+  }
+  connected = true;
+  return {
+    chat: redisPubSub({ publisher, subscriber, prefix: 'strata-demo:chat:' }),
+    figures: redisPubSub({ publisher, subscriber, prefix: 'strata-demo:figures:' }),
+    async close() {
+      connected = false;
+      await Promise.allSettled([publisher.close(), subscriber.close()]);
+    },
+  };
+}
+
+/** The buses of this process: Redis with `--redis`, else the cluster's IPC bus in a worker. */
+async function openBuses(options: DemoOptions, slot: number): Promise<Buses> {
+  if (options.redis !== null) return redisBuses(options.redis);
+  if (slot === 0) return { chat: null, figures: null, close: async () => {} };
+  return {
+    chat: clusterPubSub({ channel: 'strata-demo:chat' }),
+    figures: clusterPubSub({ channel: 'strata-demo:figures' }),
+    close: async () => {},
+  };
+}
+
 /** Starts one server (the only process, or one cluster worker; `slot` 0 = single process). */
 async function startServer(options: DemoOptions, slot: number, reusePort: boolean): Promise<Running> {
   const tls =
     options.tlsCert !== null && options.tlsKey !== null
       ? { cert: readPem(options.tlsCert, 'certificate'), key: readPem(options.tlsKey, 'key') }
       : undefined;
+  const buses = await openBuses(options, slot);
   const meter = new Meter(slot === 0 ? 'main' : `worker ${slot}`, process.pid);
   const feed = new LiveFeed();
+  let server: Server | null = null;
+  const figures = new Figures(meter, () => serverFigures(server), buses.figures);
   const pool = new ComputePool({
     script: new URL('./prime-worker.js', import.meta.url),
     size: Math.max(1, Math.min(4, availableParallelism())),
   });
-  let server: Server | null = null;
   const app: DemoApp = createDemoApp({
     mode: options.mode,
     staticDir: options.staticDir ?? bundledStatic(),
@@ -122,6 +188,9 @@ async function startServer(options: DemoOptions, slot: number, reusePort: boolea
     inspector: options.inspector,
     meter,
     feed,
+    figures,
+    chatPubSub: buses.chat,
+    nameTag: buses.chat === null ? '' : randomBytes(2).toString('hex'),
     pool,
     maxUpload: options.maxUpload,
     serverFigures: () => serverFigures(server),
@@ -169,26 +238,15 @@ async function startServer(options: DemoOptions, slot: number, reusePort: boolea
     address = await srv.listen({ host: options.host, port: options.port, reusePort });
   } catch (err) {
     stopObserving();
-    await pool.close();
+    await Promise.all([pool.close(), app.closeWebSockets(), figures.close()]);
+    await buses.close();
     throw listenError(err, options);
   }
   port = 'port' in address ? address.port : options.port;
 
-  // Live figures: one sample per interval; a worker sends it to the primary, which merges all.
-  const aggregator = new Aggregator();
-  const timer = setInterval(() => {
-    const sample = meter.sample(serverFigures(srv));
-    if (slot === 0) {
-      aggregator.update(sample);
-      feed.publish(aggregator.snapshot());
-    } else if (process.connected) process.send?.({ t: IPC_SAMPLE, sample } satisfies IpcMessage);
-  }, SAMPLE_MS);
+  // Live figures: every interval this process shares its sample and shows the merged snapshot.
+  const timer = setInterval(() => feed.publish(figures.tick()), SAMPLE_MS);
   timer.unref();
-  if (slot !== 0) {
-    process.on('message', (msg: IpcMessage) => {
-      if (msg?.t === IPC_SNAPSHOT) feed.publish(msg.snapshot);
-    });
-  }
 
   let closing: Promise<void> | null = null;
   return {
@@ -198,8 +256,12 @@ async function startServer(options: DemoOptions, slot: number, reusePort: boolea
       clearInterval(timer);
       stopObserving();
       const deadline = closeOptions?.deadline ?? DRAIN_DEADLINE_MS;
-      // In-flight requests finish (the compute pool stays up for them); WebSockets get 1001.
-      closing = Promise.all([srv.close({ deadline }), app.closeWebSockets()]).then(() => pool.close());
+      // In-flight requests finish (the compute pool stays up for them); WebSockets get 1001 (their
+      // `leave` still reaches the other processes), then the buses close.
+      closing = Promise.all([srv.close({ deadline }), app.closeWebSockets()])
+        .then(() => figures.close())
+        .then(() => Promise.all([pool.close(), buses.close()]))
+        .then(() => undefined);
       return closing;
     },
     stats() {
@@ -253,16 +315,15 @@ interface StartFailure {
 
 /**
  * Cluster (`--workers N`) through `runCluster` of `@strata/transport/cluster`: the primary forks
- * the workers, replaces crashed ones, and drains them all on SIGINT / SIGTERM. The demo adds the
- * listening line (printed once, by the primary) and the live figures merged across workers.
+ * the workers, replaces crashed ones, drains them all on SIGINT / SIGTERM, and relays the workers'
+ * pub/sub messages (chat, live figures). The demo adds the listening line (printed once, by the
+ * primary).
  */
 async function runClustered(options: DemoOptions): Promise<void> {
   if (cluster.isPrimary) {
-    const aggregator = new Aggregator();
     const failures: StartFailure[] = [];
     cluster.on('message', (_worker, msg: IpcMessage) => {
-      if (msg?.t === IPC_SAMPLE) aggregator.update(msg.sample);
-      else if (msg?.t === IPC_FAILED) failures.push({ message: msg.message, exitCode: msg.exitCode });
+      if (msg?.t === IPC_FAILED) failures.push({ message: msg.message, exitCode: msg.exitCode });
     });
     let primary: ClusterPrimary;
     try {
@@ -284,15 +345,7 @@ async function runClustered(options: DemoOptions): Promise<void> {
     let port = options.port;
     for (const w of primary.workers()) if (w.address !== null && 'port' in w.address) port = w.address.port;
     process.stdout.write(`listening on ${originOf(options.host, port, options.tlsCert !== null)}\n`);
-    primary.on('exit', (worker) => aggregator.remove(worker.pid));
     primary.on('shutdown', () => process.exit(0));
-    const timer = setInterval(() => {
-      const snapshot = aggregator.snapshot();
-      for (const worker of Object.values(cluster.workers ?? {})) {
-        if (worker?.isConnected()) worker.send({ t: IPC_SNAPSHOT, snapshot } satisfies IpcMessage);
-      }
-    }, SAMPLE_MS);
-    timer.unref();
     return;
   }
   await runCluster({

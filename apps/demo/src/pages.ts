@@ -161,11 +161,16 @@ export function livePage(): string {
     `<h1>Live server figures</h1>
 <p class="muted">One sample every half second over a WebSocket (<code>/live/ws</code>), drawn on a
 plain canvas. Send some traffic (<code>curl</code> in a loop, or reload a page) and watch it move.</p>
+<p class="muted">With <code>--workers N</code> or <code>--redis URL</code> every process shares its
+sample with the others over the pub/sub backend, so this page shows the same figures whichever
+process serves it: the totals are sums over the processes heard from in the last 3 seconds (a
+process that stops drops out), and each process counts requests served from its own start.</p>
 <div class="figures">
 <div class="figure"><span class="muted">requests/s</span><b id="rps">–</b></div>
 <div class="figure"><span class="muted">open connections</span><b id="conns">–</b></div>
 <div class="figure"><span class="muted">requests served</span><b id="total">–</b></div>
-<div class="figure"><span class="muted">workers</span><b id="nworkers">–</b></div>
+<div class="figure"><span class="muted">processes</span><b id="nworkers">–</b></div>
+<div class="figure"><span class="muted">chat members</span><b id="chat">–</b></div>
 <div class="figure"><span class="muted">feed</span><b id="state">connecting</b></div>
 </div>
 <div class="figures" title="client faults, counted by the engine and never logged">
@@ -221,6 +226,7 @@ const LIVE_SCRIPT = `
     document.getElementById('conns').textContent = String(s.connections);
     document.getElementById('total').textContent = String(s.requests);
     document.getElementById('nworkers').textContent = String(s.workers.length);
+    document.getElementById('chat').textContent = String(s.chat);
     for (const key of ['aborted', 'timedOut', 'rejected']) document.getElementById(key).textContent = String(s[key]);
     const table = document.getElementById('workers');
     while (table.rows.length > 1) table.deleteRow(1);

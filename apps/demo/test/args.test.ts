@@ -26,6 +26,8 @@ describe('parseArgs', () => {
         '--max-upload',
         '4096',
         '--send-timeout=500',
+        '--redis',
+        'redis://10.0.0.5:6379',
       ]),
     ).toEqual({
       mode: 'echo',
@@ -39,6 +41,7 @@ describe('parseArgs', () => {
       inspector: 'on',
       maxUpload: 4096,
       sendTimeout: 500,
+      redis: 'redis://10.0.0.5:6379',
       help: false,
     });
     expect(parseArgs([]).inspector).toBe('watch');
@@ -69,6 +72,13 @@ describe('parseArgs', () => {
     expect(parseArgs(['--send-timeout', '86400000']).sendTimeout).toBe(86_400_000);
   });
 
+  it('reads --redis as a redis:// or rediss:// URL (default: none)', () => {
+    expect(parseArgs([]).redis).toBeNull();
+    expect(parseArgs(['--redis=rediss://user:pw@cache.internal:6380/0']).redis).toBe(
+      'rediss://user:pw@cache.internal:6380/0',
+    );
+  });
+
   const bad: [string[], string, RegExp][] = [
     [['--nope'], 'ERR_UNKNOWN_FLAG', /unknown flag '--nope'/],
     [['--port'], 'ERR_FLAG_VALUE', /--port needs a value/],
@@ -92,6 +102,9 @@ describe('parseArgs', () => {
     [['--send-timeout', '1.5'], 'ERR_FLAG_VALUE', /--send-timeout expects a whole number/],
     [['--send-timeout', '86400001'], 'ERR_FLAG_VALUE', /--send-timeout must be between 0 and 86400000/],
     [['--send-timeout='], 'ERR_FLAG_VALUE', /--send-timeout needs a value/],
+    [['--redis', 'localhost:6379'], 'ERR_FLAG_VALUE', /--redis expects a redis:\/\/ or rediss:\/\/ URL/],
+    [['--redis', 'http://x'], 'ERR_FLAG_VALUE', /--redis expects a redis:\/\/ or rediss:\/\/ URL/],
+    [['--redis'], 'ERR_FLAG_VALUE', /--redis needs a value/],
     [['proxy'], 'ERR_MODE', /unknown mode 'proxy'/],
     [['serve', 'echo'], 'ERR_ARGUMENT', /unexpected argument 'echo'/],
     [['--tls-cert', 'c.pem'], 'ERR_TLS_PAIR', /together/],
@@ -126,6 +139,7 @@ describe('parseArgs', () => {
       '--inspector',
       '--max-upload',
       '--send-timeout',
+      '--redis',
       '/upload',
       '--help',
     ]) {
