@@ -2,8 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { fromNodeSocket } from './_connection';
-import { WebSocketError, WebSocketErrorCode } from './_constants';
 import {
+  DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  DEFAULT_MAX_PAYLOAD,
+  WebSocketError,
+  WebSocketErrorCode,
+} from './_constants';
+import {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_THRESHOLD,
   type DeflateParams,
   formatDeflateParams,
   PerMessageDeflate,
@@ -45,7 +53,7 @@ export interface ConnectOptions {
 }
 
 const MAX_RESPONSE_HEAD = 16 * 1024;
-const clientLimiter = new ZlibLimiter(10);
+const clientLimiter = new ZlibLimiter(DEFAULT_CONCURRENCY);
 
 /**
  * Opens a WebSocket connection to a `ws:` or `wss:` URL and resolves once the handshake is done.
@@ -93,7 +101,7 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
     let done = false;
     const timer = setTimeout(
       () => finish(new WebSocketError(WebSocketErrorCode.TIMEOUT, 'handshake timed out')),
-      options.handshakeTimeout ?? 10_000,
+      options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
     );
     const finish = (err: WebSocketError | null, ws?: WebSocket) => {
       if (done) return;
@@ -134,8 +142,8 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
           fromNodeSocket(socket),
           false,
           {
-            maxPayload: options.maxPayload ?? 16 * 1024 * 1024,
-            closeTimeout: options.closeTimeout ?? 5000,
+            maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+            closeTimeout: options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT,
             highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
             backpressureTimeout: options.backpressureTimeout ?? DEFAULT_BACKPRESSURE_TIMEOUT,
             maxBufferedAmount: options.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT,
@@ -144,7 +152,7 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
           protocol,
           extensions,
           pmdInstance,
-          deflateOpts?.threshold ?? 1024,
+          deflateOpts?.threshold ?? DEFAULT_THRESHOLD,
           null,
         );
       } catch (e) {

@@ -43,6 +43,17 @@ export const SendStatus = {
 /** One of the {@link SendStatus} values. */
 export type SendStatus = (typeof SendStatus)[keyof typeof SendStatus];
 
+/** Largest message accepted by default, in bytes after inflation (`maxPayload`); over it: 1009. */
+export const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
+/** ms to wait for the closing handshake before destroying the connection (`closeTimeout`). */
+export const DEFAULT_CLOSE_TIMEOUT = 5000;
+/** ms between the server's heartbeat pings (`heartbeatInterval`). */
+export const DEFAULT_HEARTBEAT_INTERVAL = 30_000;
+/** ms `WebSocketServer.close()` waits for closing handshakes before destroying (`deadline`). */
+export const DEFAULT_CLOSE_DEADLINE = 5000;
+/** ms the client waits for TCP connect and the handshake (`handshakeTimeout`). */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+
 /** Largest control frame payload (ping, pong, close), RFC 6455 §5.5. */
 export const MAX_CONTROL_PAYLOAD = 125;
 /** Largest close reason in UTF-8 bytes: a control payload less the 2-byte code (RFC 6455 §5.5.1). */

@@ -1,7 +1,20 @@
 import { EventEmitter } from 'node:events';
 import type { WebSocketConnection } from './_connection';
-import { CloseCode, Opcode, ReadyState, SendStatus, WebSocketError, WebSocketErrorCode } from './_constants';
 import {
+  CloseCode,
+  DEFAULT_CLOSE_DEADLINE,
+  DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_HEARTBEAT_INTERVAL,
+  DEFAULT_MAX_PAYLOAD,
+  Opcode,
+  ReadyState,
+  SendStatus,
+  WebSocketError,
+  WebSocketErrorCode,
+} from './_constants';
+import {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_THRESHOLD,
   formatDeflateParams,
   PerMessageDeflate,
   type PerMessageDeflateOptions,
@@ -100,8 +113,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> impleme
       this.deliver(topic, data, binary, undefined);
     });
     this.socketOptions = {
-      maxPayload: options.maxPayload ?? 16 * 1024 * 1024,
-      closeTimeout: options.closeTimeout ?? 5000,
+      maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+      closeTimeout: options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT,
       highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
       backpressureTimeout: options.backpressureTimeout ?? DEFAULT_BACKPRESSURE_TIMEOUT,
       maxBufferedAmount: options.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT,
@@ -109,8 +122,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> impleme
     };
     const pmd = options.perMessageDeflate;
     this.deflateOptions = pmd === true ? {} : pmd === false || pmd === undefined ? null : pmd;
-    this.limiter = new ZlibLimiter(this.deflateOptions?.concurrency ?? 10);
-    const interval = options.heartbeatInterval ?? 30_000;
+    this.limiter = new ZlibLimiter(this.deflateOptions?.concurrency ?? DEFAULT_CONCURRENCY);
+    const interval = options.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL;
     if (interval > 0) {
       this.heartbeat = setInterval(() => this.tick(), interval);
       this.heartbeat.unref?.();
@@ -154,7 +167,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> impleme
       result.protocol,
       result.deflate !== null ? formatDeflateParams(result.deflate) : '',
       deflate,
-      this.deflateOptions?.threshold ?? 1024,
+      this.deflateOptions?.threshold ?? DEFAULT_THRESHOLD,
       this,
     );
     this.clients.add(ws);
@@ -275,7 +288,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> impleme
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         for (const ws of this.clients) ws.terminate();
-      }, options?.deadline ?? 5000);
+      }, options?.deadline ?? DEFAULT_CLOSE_DEADLINE);
       this.closeWaiters.push(() => {
         clearTimeout(timer);
         resolve();
