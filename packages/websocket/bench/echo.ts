@@ -277,7 +277,10 @@ console.log(
 for (const s of scenarios) {
   const per: Record<string, Result[]> = { strata: [], before: [], ws: [] };
   for (let r = 0; r < ROUNDS; r++) {
-    for (const impl of r % 2 === 0 ? IMPLS : [...IMPLS].reverse()) {
+    // every server takes every place in the order in turn (the first run after a switch is often
+    // slower): use a multiple of the number of servers as ROUNDS
+    const k = r % IMPLS.length;
+    for (const impl of [...IMPLS.slice(k), ...IMPLS.slice(0, k)]) {
       const { proc, port } = await startServer(impl, s.deflate);
       const res = await runLoad(port, s, proc.pid!);
       res.rss = peakRssMb(proc.pid!);

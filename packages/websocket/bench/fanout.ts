@@ -75,15 +75,23 @@ if (!(SIZE >= STAMP_LEN && SIZE < 65536))
   throw new Error(`SIZE must be ${STAMP_LEN}..65535 (sequence number and send time)`);
 if (!(WINDOW >= 1 && SUBSCRIBERS >= 1 && WORKERS >= 1)) throw new Error('WINDOW, SUBSCRIBERS, WORKERS >= 1');
 
-type Impl = 'strata' | 'cluster' | 'uws';
+type Impl = 'strata' | 'before' | 'cluster' | 'uws';
 const NAMES: Record<Impl, string> = {
   strata: '@strata/websocket',
+  before: '@strata/websocket (before)',
   cluster: '@strata/websocket, 2 workers',
   uws: 'uWebSockets.js 20.30',
 };
 const impls = (process.env.SERVERS ?? 'strata,cluster,uws')
   .split(',')
-  .filter((s): s is Impl => s === 'strata' || s === 'cluster' || s === 'uws');
+  .filter((s): s is Impl => s === 'strata' || s === 'cluster' || s === 'uws' || s === 'before');
+/**
+ * BASELINE=DIR adds a `before` row: DIR's own @strata/websocket (another checkout, e.g. a `git
+ * worktree` of the previous release, with this file's `fanout-server-strata.ts` and
+ * `_fanout-common.ts` copied into its `packages/websocket/bench/`), in one process.
+ */
+const BASELINE = process.env.BASELINE;
+if (BASELINE !== undefined && !impls.includes('before')) impls.splice(1, 0, 'before');
 
 /** Every server is told to exit after this (s): the whole run with margin. */
 const LIFETIME = Math.ceil(SECONDS + 60);
@@ -110,7 +118,7 @@ function startServer(impl: Impl): Promise<Started> {
       '--conditions=strata-source',
       '--import',
       'tsx',
-      join(here, file),
+      impl === 'before' ? join(BASELINE!, 'packages/websocket/bench', file) : join(here, file),
       ...args,
     ],
     { stdio: ['pipe', 'pipe', 'inherit'] },

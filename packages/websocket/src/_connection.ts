@@ -48,73 +48,28 @@ export interface WebSocketConnection {
 export function fromNodeSocket(socket: Socket): WebSocketConnection {
   let handlers: WebSocketConnectionHandlers | null = null;
   let error: Error | undefined;
-  // cork() collects writes and uncork() sends them in ONE socket write (Node's own cork would
-  // send them as a writev, slower for the few small frames of one read). The buffers are kept by
-  // reference until then: the sender hands over buffers it never reuses.
-  let depth = 0;
-  let batch: Uint8Array[] = [];
-  let batchBytes = 0;
-  /** A corked write returned false: an onDrain is owed even if the flush leaves nothing queued. */
-  let owed = false;
-  const emitOwed = (): void => {
-    if (!owed || socket.destroyed || socket.writableNeedDrain) return;
-    owed = false;
-    handlers?.onDrain?.(conn);
-  };
-  const flush = (): void => {
-    const n = batch.length;
-    if (n === 0) return;
-    const out = n === 1 ? batch[0]! : Buffer.concat(batch, batchBytes);
-    batch = [];
-    batchBytes = 0;
-    socket.write(out);
-    // the kernel took it all: Node emits no 'drain', so the owed one is delivered on the next tick
-    if (owed && !socket.writableNeedDrain) process.nextTick(emitOwed);
-  };
   socket.setNoDelay(true);
   socket.setTimeout(0);
   const conn: WebSocketConnection = {
-    write: (data) => {
-      if (depth === 0) return socket.write(data);
-      const b = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-      batch.push(b);
-      batchBytes += b.length;
-      if (socket.writableLength + batchBytes < socket.writableHighWaterMark) return true;
-      owed = true;
-      return false;
-    },
-    cork: () => {
-      depth++;
-    },
-    uncork: () => {
-      if (depth > 0 && --depth === 0) flush();
-    },
+    write: (data) => socket.write(data),
+    cork: () => socket.cork(),
+    uncork: () => socket.uncork(),
     end: (data) => {
-      depth = 0;
-      flush();
       if (data === undefined) socket.end();
       else socket.end(data);
     },
-    destroy: (err) => {
-      batch = [];
-      batchBytes = 0;
-      depth = 0;
-      socket.destroy(err);
-    },
+    destroy: (err) => socket.destroy(err),
     pause: () => socket.pause(),
     resume: () => socket.resume(),
     setHandlers: (h) => {
       handlers = h;
     },
     get writableLength() {
-      return socket.writableLength + batchBytes;
+      return socket.writableLength;
     },
   };
   socket.on('data', (chunk: Buffer) => handlers?.onData(conn, chunk));
-  socket.on('drain', () => {
-    owed = false;
-    handlers?.onDrain?.(conn);
-  });
+  socket.on('drain', () => handlers?.onDrain?.(conn));
   socket.on('end', () => handlers?.onEnd?.(conn));
   socket.on('error', (err) => {
     error = err;

@@ -1,7 +1,7 @@
 import type { WebSocketConnection } from './_connection';
 import { Opcode, SendStatus, WebSocketError, WebSocketErrorCode } from './_constants';
 import type { PerMessageDeflate } from './_deflate';
-import { encodeFrame, utf8Length, writeHeader } from './_frame';
+import { encodeFrame, encodeFrameInto, headerSize, utf8Length, writeHeader } from './_frame';
 
 /**
  * Unsent bytes per socket above which the sender holds back: `send()` returns `BACKPRESSURE` (a
@@ -22,6 +22,19 @@ const ZERO_COPY_MIN = 16 * 1024;
 const ZERO_COPY_COMPRESSED_MIN = 1024;
 /** Largest frame header: 2 bytes, 8 of extended length (server frames are not masked). */
 const MAX_SERVER_HEADER = 10;
+/** Size of the read batch's shared scratch buffer (see {@link Sender.beginBatch}). */
+const BATCH_SCRATCH_SIZE = 16 * 1024;
+/** Frames with payloads up to this size are encoded into the read batch; larger ones are written. */
+const BATCH_FRAME_MAX = 4096;
+/**
+ * The read batch: while a socket parses one received chunk, the small frames it sends are encoded
+ * straight into this scratch buffer (no buffer per frame) and leave in one connection write when
+ * the chunk is done, or earlier whenever anything else must be written first (frame order is
+ * kept). One sender owns it at a time (`batchOwner`); a socket written during another's read
+ * (a `publish()` from a message handler) is corked instead (see {@link autoCorked}).
+ */
+const BATCH = Buffer.allocUnsafe(BATCH_SCRATCH_SIZE);
+let batchOwner: Sender | null = null;
 
 /**
  * Senders corked by a write outside a read (a timer, a `publish()` from another socket's message):
@@ -101,8 +114,12 @@ export class Sender {
   private drainOwed = false;
   /** Above the high-water mark at the last check. */
   private over = false;
-  /** Nesting depth of `batch()`; the connection is corked while it is above 0. */
+  /** Nesting depth of {@link beginBatch} and of the tick's auto-cork. */
   private batching = 0;
+  /** Bytes of this sender's frames in `BATCH` (only while it owns it). */
+  private batchLen = 0;
+  /** The connection is corked until the end of the tick (a write outside a read). */
+  private corked = false;
   private closed = false;
 
   constructor(
@@ -123,7 +140,7 @@ export class Sender {
 
   /** Bytes accepted but not yet handed to the kernel (frames waiting for compression included). */
   get bufferedAmount(): number {
-    return this.conn.writableLength + this.queuedBytes;
+    return this.conn.writableLength + this.queuedBytes + this.batchLen;
   }
 
   /** Above the high-water mark at the last check. */
@@ -131,22 +148,34 @@ export class Sender {
     return this.over;
   }
 
-  /** Starts a batch: frames sent until {@link endBatch} leave in one connection write. */
+  /**
+   * Starts a read batch: small frames sent until {@link endBatch} are encoded into the shared
+   * scratch (when no other sender owns it) and leave in one connection write.
+   */
   beginBatch(): void {
-    if (this.batching++ === 0) this.conn.cork();
+    if (this.batching++ === 0 && batchOwner === null) batchOwner = this;
   }
 
   /** Ends a batch (writes it) and re-checks the high-water mark. */
   endBatch(): void {
     if (--this.batching > 0) return;
-    this.conn.uncork();
+    if (batchOwner === this) {
+      if (this.batchLen > 0) this.flushBatch();
+      batchOwner = null;
+    }
+    if (this.corked) {
+      this.corked = false;
+      this.conn.uncork();
+    }
     this.check();
   }
 
-  /** Corks the connection until the end of this tick, unless a batch is already open. */
+  /** Outside a batch: corks the connection until the end of this tick. */
   private autoCork(): void {
     if (this.batching !== 0) return;
-    this.beginBatch();
+    this.batching = 1;
+    this.corked = true;
+    this.conn.cork();
     if (autoCorked.push(this) === 1) process.nextTick(uncorkAll);
   }
 
@@ -163,6 +192,7 @@ export class Sender {
       const frame = encodeFrame(opcode, data, true, false, !this.isServer);
       return this.enqueue(frame, false);
     }
+    if (batchOwner === this && this.batchFrame(opcode, data)) return this.status();
     if (this.isServer && typeof data !== 'string' && data.length >= ZERO_COPY_MIN) {
       // header and the caller's payload, no copy (the caller must not change it: documented)
       const hdr = Buffer.allocUnsafe(MAX_SERVER_HEADER);
@@ -182,7 +212,13 @@ export class Sender {
     if (this.overLimit()) return SendStatus.DROPPED;
     this.autoCork();
     if (this.queue.length > 0) return this.enqueue(frame, false);
-    this.write(frame);
+    if (batchOwner === this && frame.length <= BATCH_FRAME_MAX) {
+      if (this.batchLen + frame.length > BATCH_SCRATCH_SIZE) this.flushBatch();
+      BATCH.set(frame, this.batchLen);
+      this.batchLen += frame.length;
+    } else {
+      this.write(frame);
+    }
     return this.status();
   }
 
@@ -190,10 +226,10 @@ export class Sender {
   control(opcode: number, data: string | Uint8Array): void {
     if (this.overLimit()) return;
     this.autoCork();
-    const frame = encodeFrame(opcode, data, true, false, !this.isServer);
-    if (this.queue.length > 0) this.enqueue(frame, false);
+    if (this.queue.length > 0) this.enqueue(encodeFrame(opcode, data, true, false, !this.isServer), false);
     else {
-      this.write(frame);
+      if (!(batchOwner === this && this.batchFrame(opcode, data)))
+        this.write(encodeFrame(opcode, data, true, false, !this.isServer));
       this.status();
     }
   }
@@ -223,7 +259,7 @@ export class Sender {
     return this.queue.length > 0;
   }
 
-  /** Drops every queued frame (the connection is failing or gone); nothing more is written. */
+  /** Drops the frames waiting for compression (the connection is failing); batched ones still leave. */
   discard(): void {
     this.queue = [];
     this.queuedBytes = 0;
@@ -233,6 +269,7 @@ export class Sender {
   shutdown(): void {
     this.closed = true;
     this.discard();
+    this.batchLen = 0;
     this.drainOwed = false;
     this.over = false;
   }
@@ -340,7 +377,28 @@ export class Sender {
     return true;
   }
 
+  /** Appends a small frame to the read batch (only while this sender owns it); false when too large. */
+  private batchFrame(opcode: number, payload: string | Uint8Array): boolean {
+    const len = typeof payload === 'string' ? utf8Length(payload) : payload.length;
+    if (len > BATCH_FRAME_MAX) return false;
+    const size = headerSize(len, !this.isServer) + len;
+    if (this.batchLen + size > BATCH_SCRATCH_SIZE) this.flushBatch();
+    this.batchLen = encodeFrameInto(BATCH, this.batchLen, opcode, payload, len, true, false, !this.isServer);
+    return true;
+  }
+
+  /** Writes the batched frames (copied out of the shared scratch) in one connection write. */
+  private flushBatch(): void {
+    const len = this.batchLen;
+    this.batchLen = 0;
+    const out = Buffer.allocUnsafe(len);
+    BATCH.copy(out, 0, 0, len);
+    if (!this.conn.write(out)) this.connOwes = true;
+  }
+
+  /** Writes to the connection, after anything batched (frame order is kept). */
   private write(data: Uint8Array): void {
+    if (this.batchLen > 0) this.flushBatch();
     if (!this.conn.write(data)) this.connOwes = true;
   }
 }

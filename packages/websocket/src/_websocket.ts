@@ -137,12 +137,17 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
     this.alive = true;
     // every reply produced while this chunk is parsed leaves in one write (the connection's cork)
     const sender = this.sender;
+    // above the high-water mark before this read and still after it: the peer sends but does not
+    // read, so stop reading (its flood backs up in its own TCP buffer). Not at the first crossing:
+    // a large reply often crosses the mark for a moment while the kernel takes it.
+    const wasOver = sender.overHighWater;
     sender.beginBatch();
     try {
       this.receiver.execute(chunk);
     } finally {
       sender.endBatch();
     }
+    if (wasOver && sender.overHighWater) this.pause(PAUSE_PRESSURE);
     if (this.receiver.waiting) this.pause(PAUSE_INFLATE);
   }
 
@@ -283,9 +288,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
       this.resume(PAUSE_PRESSURE);
       return;
     }
-    // the peer is not reading: stop reading what it sends (its flood backs up in its own TCP
-    // buffer), and give it `backpressureTimeout` to catch up
-    this.pause(PAUSE_PRESSURE);
+    // the peer is not reading (yet): give it `backpressureTimeout` to catch up; the next read
+    // that finds it still above the mark pauses reading (see onData)
     const ms = this.opts.backpressureTimeout;
     if (ms <= 0) return;
     if (this.pressureTimer === null) {
