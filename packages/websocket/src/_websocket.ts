@@ -25,6 +25,11 @@ export interface SocketOptions extends SenderLimits {
   closeTimeout: number;
 }
 
+/** See {@link WebSocket.checkPressure}; a plain function so no closure is made per check. */
+function pauseIfStillOver(ws: WebSocket): void {
+  ws.checkPressure();
+}
+
 /** Why reading is paused (a bit each; reading resumes when none is left). */
 const PAUSE_INFLATE = 1;
 const PAUSE_PRESSURE = 2;
@@ -94,6 +99,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
   private closeCode: number = CloseCode.ABNORMAL;
   private closeReason = '';
   private closeTimer: ReturnType<typeof setTimeout> | null = null;
+  /** A {@link pauseIfStillOver} is scheduled. */
+  private pressureCheck = false;
   /** Runs while above the high-water mark; created on the first crossing, refreshed after. */
   private pressureTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -137,9 +144,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
     this.alive = true;
     // every reply produced while this chunk is parsed leaves in one write (the connection's cork)
     const sender = this.sender;
-    // above the high-water mark before this read and still after it: the peer sends but does not
-    // read, so stop reading (its flood backs up in its own TCP buffer). Not at the first crossing:
-    // a large reply often crosses the mark for a moment while the kernel takes it.
+    // above the high-water mark before this read and still after it: the peer may send without
+    // reading (see pauseIfStillOver)
     const wasOver = sender.overHighWater;
     sender.beginBatch();
     try {
@@ -147,7 +153,10 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
     } finally {
       sender.endBatch();
     }
-    if (wasOver && sender.overHighWater) this.pause(PAUSE_PRESSURE);
+    if (wasOver && sender.overHighWater && !this.pressureCheck) {
+      this.pressureCheck = true;
+      setImmediate(pauseIfStillOver, this);
+    }
     if (this.receiver.waiting) this.pause(PAUSE_INFLATE);
   }
 
@@ -288,8 +297,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
       this.resume(PAUSE_PRESSURE);
       return;
     }
-    // the peer is not reading (yet): give it `backpressureTimeout` to catch up; the next read
-    // that finds it still above the mark pauses reading (see onData)
+    // the peer is not reading (yet): give it `backpressureTimeout` to catch up; a read that finds
+    // it still above the mark pauses reading (see onData)
     const ms = this.opts.backpressureTimeout;
     if (ms <= 0) return;
     if (this.pressureTimer === null) {
@@ -298,6 +307,20 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
     } else {
       this.pressureTimer.refresh();
     }
+  }
+
+  /**
+   * @internal after the I/O phase of the loop turn in which a read found the socket still above the
+   * high-water mark: the write completions of that turn are counted now, so a socket still above is
+   * one whose peer sends without reading. Stop reading: its flood backs up in its own TCP buffer.
+   * (Pausing at once would also stop a peer that did read, whose completion was not counted yet: a
+   * large reply often sits above the mark for a moment while the kernel takes it.)
+   */
+  checkPressure(): void {
+    this.pressureCheck = false;
+    if (this.readyState === ReadyState.CLOSED) return;
+    this.sender.check();
+    if (this.sender.overHighWater) this.pause(PAUSE_PRESSURE);
   }
 
   private pressureTimeout(): void {
