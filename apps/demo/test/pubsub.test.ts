@@ -3,6 +3,7 @@
  * two demo processes on different ports sharing one Redis (`--redis URL`, a real `redis-server`
  * on 127.0.0.1). Each welcome names the process (`pid`), so the tests know where a client landed.
  */
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { LiveSnapshot } from '../src/live';
@@ -91,6 +92,22 @@ async function untilOnline(member: Member, online: number): Promise<void> {
   }
 }
 
+/**
+ * Polls Redis until `n` connections subscribe to the chat channel: subscribing is asynchronous,
+ * and a process misses what is published before its subscription takes effect (at most once).
+ */
+async function untilSubscribed(port: number, n: number): Promise<void> {
+  const end = Date.now() + 10_000;
+  for (;;) {
+    const out = execFileSync('redis-cli', ['-p', String(port), 'PUBSUB', 'NUMSUB', 'strata-demo:chat:chat'], {
+      encoding: 'utf8',
+    });
+    if (Number(out.trim().split('\n')[1]) >= n) return;
+    if (Date.now() > end) throw new Error(`chat channel subscribers: ${out}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** A live snapshot with `n` processes in it. */
 function liveWith(url: string, n: number): Promise<LiveSnapshot> {
   return new Promise((resolve, reject) => {
@@ -170,7 +187,9 @@ describe('--redis URL', () => {
       two = await startDemo(['--port', '0', '--redis', redis.url]);
       expect(two.port).not.toBe(one.port);
       const alice = await join(one.url);
+      await untilSubscribed(redis.port, 1);
       const bob = await join(two.url);
+      await untilSubscribed(redis.port, 2);
       expect([alice.pid, bob.pid]).toEqual([one.child.pid, two.child.pid]);
       await roomAcrossProcesses(alice, bob);
       const live = await liveWith(two.url, 2);

@@ -339,7 +339,7 @@ export class Sender {
       item.size = bytes;
       this.flushQueue();
     });
-    // a BACKPRESSURE here is owed by this job's callback (flushQueue → check)
+    // a BACKPRESSURE here is owed by this job's callback (flushQueue, then check)
     return this.status();
   }
 
