@@ -153,9 +153,13 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
     } finally {
       sender.endBatch();
     }
-    if (wasOver && sender.overHighWater && !this.pressureCheck) {
-      this.pressureCheck = true;
-      setImmediate(pauseIfStillOver, this);
+    if (wasOver && sender.overHighWater) {
+      // past twice the mark no single reply explains it: stop at once; else check after the turn
+      if (sender.bufferedAmount > 2 * this.opts.highWaterMark) this.pause(PAUSE_PRESSURE);
+      else if (!this.pressureCheck) {
+        this.pressureCheck = true;
+        setImmediate(pauseIfStillOver, this);
+      }
     }
     if (this.receiver.waiting) this.pause(PAUSE_INFLATE);
   }
