@@ -2,7 +2,7 @@
  * Layer check: reads every workspace package's imports and dependencies and fails on any import
  * that breaks Strata's layering (see the root README, "Layer rules").
  *
- * - http-parser, response and router are leaves: no other `@strata` package, no `node:net`,
+ * - http-parser, response, router and forms are leaves: no other `@strata` package, no `node:net`,
  *   `node:tls` or `node:cluster`.
  * - transport knows nothing of HTTP: no HTTP package (`@strata/*` HTTP layers, `node:http*`).
  * - server composes transport, http-parser and response only: never router or websocket.
@@ -30,7 +30,7 @@ interface WorkspacePackage {
   dependencies: string[];
 }
 
-const LEAVES = new Set(['@strata/http-parser', '@strata/response', '@strata/router']);
+const LEAVES = new Set(['@strata/http-parser', '@strata/response', '@strata/router', '@strata/forms']);
 const HTTP_PACKAGES = new Set([
   '@strata/http-parser',
   '@strata/response',

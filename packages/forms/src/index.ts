@@ -1,0 +1,5 @@
+/**
+ * @strata/forms: streaming, strict parsers for HTML form bodies, multipart/form-data (RFC 7578) and
+ * application/x-www-form-urlencoded (WHATWG URL). Pure leaf: no I/O, no other @strata package.
+ */
+export { FORM_ERROR_STATUS, FormError, FormErrorCode } from './_errors';
