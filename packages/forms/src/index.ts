@@ -3,3 +3,10 @@
  * application/x-www-form-urlencoded (WHATWG URL). Pure leaf: no I/O, no other @strata package.
  */
 export { FORM_ERROR_STATUS, FormError, FormErrorCode } from './_errors';
+export {
+  DEFAULT_URLENCODED_LIMITS,
+  parseUrlEncoded,
+  type UrlEncodedFieldHandler,
+  type UrlEncodedLimits,
+  UrlEncodedParser,
+} from './_urlencoded';
