@@ -202,6 +202,11 @@ export class UrlEncodedParser {
         this.offset = base + i;
         this.fail(FormErrorCode.FORM_FIELD_TOO_LARGE, base + i, 'form field value too large');
       }
+      if (this.escape === Escape.NONE && b !== PERCENT && b !== PLUS && this.len < this.buf.length) {
+        // the common byte: taken as it is
+        this.buf[this.len++] = b;
+        continue;
+      }
       this.byte(b);
     }
     this.offset = base + n;
