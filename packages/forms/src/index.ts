@@ -4,6 +4,16 @@
  */
 export { FORM_ERROR_STATUS, FormError, FormErrorCode } from './_errors';
 export {
+  DEFAULT_MULTIPART_LIMITS,
+  type MultipartCallbacks,
+  type MultipartContentType,
+  type MultipartLimits,
+  MultipartParser,
+  type PartInfo,
+  parseContentType,
+  safeFilename,
+} from './_multipart';
+export {
   DEFAULT_URLENCODED_LIMITS,
   parseUrlEncoded,
   type UrlEncodedFieldHandler,

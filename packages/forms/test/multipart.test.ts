@@ -224,6 +224,12 @@ describe('rejections', () => {
       'FORM_BAD_PART_HEADER',
       5,
     ],
+    [
+      'a backslash-escaped quote (browsers send %22)',
+      `--b\r\n${P}; filename="a\\"b"\r\n\r\n\r\n--b--`,
+      'FORM_BAD_PART_HEADER',
+      5,
+    ],
     ['NUL in a header value', `--b\r\n${P}\r\nX: a\x00b\r\n\r\n\r\n--b--`, 'FORM_BAD_PART_HEADER', 5],
     ['boundary followed by other bytes', `--b\r\n${P}\r\n\r\nv\r\n--bx\r\n--b--`, 'FORM_BAD_BOUNDARY', 53], // the "x"
     ['boundary line with a single dash', '--b-\r\n', 'FORM_BAD_BOUNDARY', 4],
@@ -576,5 +582,41 @@ describe('split invariance on arbitrary input', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('the deliberate differences from busboy listed in the README', () => {
+  it('backslash literal (busboy unescapes a doubled one), filename="" a file, name="" the empty name', async () => {
+    const input = bytes(
+      '--b\r\nContent-Disposition: form-data; name="f"; filename="C:\\dir\\\\a.txt"\r\n\r\nx\r\n' +
+        '--b\r\nContent-Disposition: form-data; name="e"; filename=""\r\n\r\n\r\n' +
+        '--b\r\nContent-Disposition: form-data; name=""\r\n\r\ny\r\n--b--',
+    );
+    const ours = runAll(input, 'b');
+    expect(summary(ours)).toEqual([
+      ['f', 'C:\\dir\\\\a.txt', 'text/plain', 'x'],
+      ['e', '', 'text/plain', ''],
+      ['', undefined, 'text/plain', 'y'],
+    ]);
+    const bb: [string | undefined, string | undefined][] = [];
+    await new Promise<void>((resolve, reject) => {
+      const p = busboy({
+        headers: { 'content-type': 'multipart/form-data; boundary=b' },
+        preservePath: true,
+      });
+      p.on('file', (name, stream, info) => {
+        bb.push([name, info.filename]);
+        stream.resume();
+      });
+      p.on('field', (name) => bb.push([name, undefined]));
+      p.on('close', resolve);
+      p.on('error', reject);
+      p.end(Buffer.from(input));
+    });
+    expect(bb).toEqual([
+      ['f', 'C:\\dir\\a.txt'],
+      ['e', undefined],
+      [undefined, undefined],
+    ]);
   });
 });
