@@ -374,6 +374,11 @@ export interface MultipartCallbacks {
   onEnd(): void;
 }
 
+function checkLimit(name: string, n: number): number {
+  if (n === Number.POSITIVE_INFINITY || (Number.isInteger(n) && n >= 0)) return n;
+  throw new RangeError(`${name} must be a non-negative integer or Infinity, got ${n}`);
+}
+
 const State = {
   /** Searching for the first delimiter; bytes before it are the preamble (ignored, RFC 2046 5.1.1). */
   Preamble: 0,
@@ -405,7 +410,8 @@ type State = (typeof State)[keyof typeof State];
  */
 export class MultipartParser {
   private readonly cb: MultipartCallbacks;
-  private readonly limits: MultipartLimits;
+  /** The limits in force (the defaults overridden by the constructor's `limits`). */
+  readonly limits: Readonly<MultipartLimits>;
   private readonly needle: Uint8Array;
   private readonly skip: Int32Array;
   /** Possible partial match of the needle carried between chunks. */
@@ -429,12 +435,26 @@ export class MultipartParser {
   private bodyBytes = 0;
   private bodyLimit = 0;
 
+  /**
+   * @param boundary the boundary from `parseContentType` (throws `FORM_BAD_BOUNDARY` if malformed).
+   * @param limits overrides of {@link DEFAULT_MULTIPART_LIMITS}. Throws `RangeError` on a limit that
+   *   is not a non-negative integer or `Infinity`.
+   */
   constructor(boundary: string, callbacks: MultipartCallbacks, limits: Partial<MultipartLimits> = {}) {
     if (boundary.length === 0 || boundary.length > MAX_BOUNDARY) {
       throw new FormError(FormErrorCode.FORM_BAD_BOUNDARY, -1, 'bad boundary');
     }
     this.cb = callbacks;
-    this.limits = { ...DEFAULT_MULTIPART_LIMITS, ...limits };
+    const d = DEFAULT_MULTIPART_LIMITS;
+    this.limits = Object.freeze({
+      maxParts: checkLimit('maxParts', limits.maxParts ?? d.maxParts),
+      maxFields: checkLimit('maxFields', limits.maxFields ?? d.maxFields),
+      maxFieldBytes: checkLimit('maxFieldBytes', limits.maxFieldBytes ?? d.maxFieldBytes),
+      maxFiles: checkLimit('maxFiles', limits.maxFiles ?? d.maxFiles),
+      maxFileBytes: checkLimit('maxFileBytes', limits.maxFileBytes ?? d.maxFileBytes),
+      maxPartHeaderBytes: checkLimit('maxPartHeaderBytes', limits.maxPartHeaderBytes ?? d.maxPartHeaderBytes),
+      maxTotalBytes: checkLimit('maxTotalBytes', limits.maxTotalBytes ?? d.maxTotalBytes),
+    });
     const n = boundary.length + 4;
     const needle = new Uint8Array(n);
     needle[0] = 0x0d; // CR

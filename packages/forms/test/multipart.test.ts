@@ -7,6 +7,7 @@ import { FormError } from '../src/_errors';
 import {
   DEFAULT_MULTIPART_LIMITS,
   type MultipartLimits,
+  MultipartParser,
   parseContentType,
   safeFilename,
 } from '../src/_multipart';
@@ -329,6 +330,24 @@ describe('limits: N passes, N+1 fails with the code, offset and status', () => {
     const ok = form(field('a', 'v'));
     const over = form(field('a', 'vw'));
     check({ maxTotalBytes: ok.length }, ok, over, 'FORM_TOO_LARGE', ok.length);
+  });
+  it('a limit that is not a non-negative integer or Infinity is a RangeError; Infinity disables it', () => {
+    const cb = { onPartStart() {}, onPartData() {}, onPartEnd() {}, onEnd() {} };
+    for (const bad of [-1, 1.5, Number.NaN]) {
+      expect(() => new MultipartParser('b', cb, { maxFieldBytes: bad })).toThrow(RangeError);
+    }
+    expect(
+      new MultipartParser('b', cb, { maxTotalBytes: Number.POSITIVE_INFINITY }).limits.maxTotalBytes,
+    ).toBe(Number.POSITIVE_INFINITY);
+    expect(
+      runAll(form(field('a', 'v'.repeat(40))), 'b', { maxFieldBytes: Number.POSITIVE_INFINITY }).error,
+    ).toBeNull();
+  });
+  it('a malformed boundary given to the constructor is FORM_BAD_BOUNDARY', () => {
+    const cb = { onPartStart() {}, onPartData() {}, onPartEnd() {}, onEnd() {} };
+    for (const b of ['', 'a;b', 'x'.repeat(71)]) {
+      expect(() => new MultipartParser(b, cb)).toThrow(FormError);
+    }
   });
   it('defaults are named and finite', () => {
     for (const v of Object.values(DEFAULT_MULTIPART_LIMITS)) expect(Number.isFinite(v)).toBe(true);
