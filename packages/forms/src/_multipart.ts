@@ -75,7 +75,13 @@ for (let c = 0; c < 6; c++) {
 const MAX_BOUNDARY = 70; // RFC 2046 section 5.1.1: boundary := 0*69<bchars> bcharsnospace
 
 const utf8 = new TextDecoder('utf-8');
-const latin1 = new TextDecoder('latin1');
+
+/** ISO-8859-1 (each byte its code point; TextDecoder's 'latin1' is windows-1252). */
+function latin1(bytes: Uint8Array, from: number, to: number): string {
+  let out = '';
+  for (let i = from; i < to; i++) out += String.fromCharCode(bytes[i]!);
+  return out;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Content-Type of the request
@@ -231,8 +237,7 @@ function decodeExtValue(v: string): string | null {
   const q2 = q1 < 0 ? -1 : v.indexOf("'", q1 + 1);
   if (q2 < 0) return null;
   const charset = v.slice(0, q1).toLowerCase();
-  const decoder = charset === 'utf-8' ? utf8 : charset === 'iso-8859-1' ? latin1 : null;
-  if (decoder === null) return null;
+  if (charset !== 'utf-8' && charset !== 'iso-8859-1') return null;
   const out = new Uint8Array(v.length);
   let n = 0;
   for (let i = q2 + 1; i < v.length; i++) {
@@ -250,7 +255,7 @@ function decodeExtValue(v: string): string | null {
       return null;
     }
   }
-  return decoder.decode(out.subarray(0, n));
+  return charset === 'utf-8' ? utf8.decode(out.subarray(0, n)) : latin1(out, 0, n);
 }
 
 /**
@@ -277,13 +282,16 @@ function parsePartHeaders(block: Uint8Array, offset: number): PartInfo {
     if (colon === lineStart || colon === lineEnd || block[colon] !== 0x3a /* : */) {
       throw bad('malformed header line');
     }
-    for (let i = colon + 1; i < lineEnd; i++) {
-      const c = block[i]!;
-      if ((c < 0x20 && c !== 0x09) /* CTL but HTAB */ || c === 0x7f /* DEL */)
-        throw bad('control character in header value');
-    }
-    const name = latin1.decode(block.subarray(lineStart, colon)).toLowerCase();
-    const value = utf8.decode(block.subarray(colon + 1, lineEnd)).trim();
+    // Control characters in values are accepted: the WHATWG HTML multipart/form-data encoding
+    // escapes only CR, LF and `"`, so browsers send other controls in names and file names raw
+    // (safeFilename strips them). CR and LF cannot occur here: they end lines.
+    // OWS around the value (RFC 9110 section 5.5) is SP / HTAB only.
+    let vs = colon + 1;
+    let ve = lineEnd;
+    while (vs < ve && (block[vs] === 0x20 /* SP */ || block[vs] === 0x09) /* HTAB */) vs++;
+    while (ve > vs && (block[ve - 1] === 0x20 /* SP */ || block[ve - 1] === 0x09) /* HTAB */) ve--;
+    const name = latin1(block, lineStart, colon).toLowerCase();
+    const value = utf8.decode(block.subarray(vs, ve));
     headers.push(name, value);
     if (name === 'content-disposition') {
       if (disposition !== undefined) throw bad('repeated Content-Disposition');

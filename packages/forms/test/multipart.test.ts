@@ -166,6 +166,35 @@ describe('fixtures', () => {
     });
   });
 
+  it('filename* in ISO-8859-1 maps each byte to its code point (0x80 is U+0080, not the euro sign)', () => {
+    const o = runAll(
+      bytes("--b\r\nContent-Disposition: form-data; name=f; filename*=iso-8859-1'en'%80%E9\r\n\r\n\r\n--b--"),
+      'b',
+    );
+    expect(o.parts[0]!.info.filename).toBe('\u0080\u00e9');
+  });
+
+  it('control characters in names and file names are kept (browsers send them raw)', () => {
+    const o = runAll(
+      bytes('--b\r\nContent-Disposition: form-data; name="\x00\x01"; filename="a\x7f\tb"\r\n\r\n\r\n--b--'),
+      'b',
+    );
+    expect([o.parts[0]!.info.name, o.parts[0]!.info.filename]).toEqual(['\x00\x01', 'a\x7f\tb']);
+  });
+
+  it('a header value loses only SP / HTAB around it', () => {
+    const o = runAll(
+      bytes('--b\r\nContent-Disposition:\t form-data; name=f \t\r\nX-A: \u00a0v\u00a0 \r\n\r\n\r\n--b--'),
+      'b',
+    );
+    expect(o.parts[0]!.info.headers).toEqual([
+      'content-disposition',
+      'form-data; name=f',
+      'x-a',
+      '\ufffdv\ufffd' /* a lone 0xA0 byte is not UTF-8: U+FFFD, and not trimmed */,
+    ]);
+  });
+
   it('a backslash in a quoted filename is literal (WHATWG HTML escapes only CR, LF and ")', () => {
     const o = runAll(
       bytes('--b\r\nContent-Disposition: form-data; name="f"; filename="C:\\dir\\a.txt"\r\n\r\n\r\n--b--'),
@@ -231,7 +260,6 @@ describe('rejections', () => {
       'FORM_BAD_PART_HEADER',
       5,
     ],
-    ['NUL in a header value', `--b\r\n${P}\r\nX: a\x00b\r\n\r\n\r\n--b--`, 'FORM_BAD_PART_HEADER', 5],
     ['boundary followed by other bytes', `--b\r\n${P}\r\n\r\nv\r\n--bx\r\n--b--`, 'FORM_BAD_BOUNDARY', 53], // the "x"
     ['boundary line with a single dash', '--b-\r\n', 'FORM_BAD_BOUNDARY', 4],
   ];
@@ -401,13 +429,17 @@ const tricky = fc
       ),
   );
 
-const nameArb = fc.string({ minLength: 0, maxLength: 8 });
+const nameArb = fc.string({ unit: 'binary', minLength: 0, maxLength: 8 });
 const entryArb = fc.oneof(
-  fc.record({ kind: fc.constant('field' as const), name: nameArb, value: fc.string({ maxLength: 16 }) }),
+  fc.record({
+    kind: fc.constant('field' as const),
+    name: nameArb,
+    value: fc.string({ unit: 'binary', maxLength: 16 }),
+  }),
   fc.record({
     kind: fc.constant('file' as const),
     name: nameArb,
-    filename: fc.string({ maxLength: 8 }),
+    filename: fc.string({ unit: 'binary', maxLength: 8 }),
     type: fc.constantFrom('', 'text/plain', 'application/octet-stream', 'image/png'),
     data: tricky,
   }),
@@ -425,6 +457,8 @@ function toFormData(entries: Entry[]): FormData {
 
 /** undici's escaping of names and file names (WHATWG HTML multipart/form-data encoding). */
 const esc = (s: string) => s.replace(/\n/g, '%0A').replace(/\r/g, '%0D').replace(/"/g, '%22');
+/** Entry names have their line breaks normalised to CRLF before escaping (WHATWG HTML). */
+const nameOut = (s: string) => esc(usv(s).replace(/\r?\n|\r/g, '\r\n'));
 /** Lone surrogates become U+FFFD in UTF-8 (USVString conversion). */
 const usv = (s: string) => Buffer.from(s, 'utf8').toString('utf8');
 
@@ -432,13 +466,13 @@ function expected(entries: Entry[]) {
   return entries.map((e) =>
     e.kind === 'field'
       ? [
-          esc(usv(e.name)),
+          nameOut(e.name),
           undefined,
           'text/plain',
           Buffer.from(usv(e.value).replace(/\r?\n|\r/g, '\r\n'), 'utf8').toString('latin1'),
         ]
       : [
-          esc(usv(e.name)),
+          nameOut(e.name),
           e.filename === '' ? undefined : esc(usv(e.filename)),
           e.type === '' ? 'application/octet-stream' : e.type,
           Buffer.from(e.data).toString('latin1'),
@@ -523,8 +557,9 @@ function viaBusboy(body: Uint8Array, contentType: string): Promise<BusboyPart[]>
 }
 
 describe('differential against busboy', () => {
-  it('same parts on undici-encoded forms (no backslash in names: see the README)', async () => {
-    const noBackslash = (s: string) => !s.includes('\\');
+  it('same parts on undici-encoded forms (no backslash or control character in names: see the README)', async () => {
+    // busboy rejects control characters in part headers (README: differences)
+    const noBackslash = (s: string) => !s.includes('\\') && !/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(s);
     // A File named "" is encoded without filename (a field to both); busboy then decodes its bytes
     // by a charset of its own choosing, so the generator keeps file names non-empty.
     const arb = entryArb.filter(
