@@ -300,7 +300,7 @@ const encoder = /* @__PURE__ */ new TextEncoder();
  *
  * @example
  * parseUrlEncoded('a=1&b=%F0%9F%99%82&a=x+y');
- * // [['a', '1'], ['b', '🙂'], ['a', 'x y']]
+ * // [['a', '1'], ['b', '\u{1F642}'], ['a', 'x y']]
  * const byName = new Map(parseUrlEncoded(body, { maxFields: 20 }));
  */
 export function parseUrlEncoded(
