@@ -5,14 +5,11 @@
  * tested through WebSocket servers in `@strata/websocket` (`test/pubsub-cluster.test.ts`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { clusterPubSub, DEFAULT_PUBSUB_MAX_PENDING_BYTES, runCluster } from '../src/cluster';
+import { type BundledFixture, bundleFixture } from './_bundle';
 
 describe('clusterPubSub outside a cluster', () => {
   it('is an inactive no-op with zero counters', () => {
@@ -55,25 +52,12 @@ describe('clusterPubSub outside a cluster', () => {
 
 const fixtureSource = fileURLToPath(new URL('./fixtures/cluster-bus.ts', import.meta.url));
 let fixture = '';
-let bundleDir = '';
+let bundle: BundledFixture | null = null;
 beforeAll(async () => {
-  const req = createRequire(createRequire(import.meta.url).resolve('tsx'));
-  const esbuild = req('esbuild') as { build(options: Record<string, unknown>): Promise<unknown> };
-  bundleDir = mkdtempSync(join(tmpdir(), 'strata-bus-'));
-  fixture = join(bundleDir, 'cluster-bus.mjs');
-  await esbuild.build({
-    entryPoints: [fixtureSource],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile: fixture,
-    logLevel: 'silent',
-  });
+  bundle = await bundleFixture(fixtureSource);
+  fixture = bundle.file;
 });
-afterAll(() => {
-  rmSync(bundleDir, { recursive: true, force: true });
-});
+afterAll(() => bundle?.remove());
 
 let child: ChildProcess | null = null;
 const pids: number[] = [];

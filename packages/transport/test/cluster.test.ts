@@ -1,41 +1,20 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCluster } from '../src/cluster';
 import { reusePortSupported } from '../src/index';
+import { type BundledFixture, bundleFixture } from './_bundle';
 import { dial } from './_helpers';
 
 const fixtureSource = fileURLToPath(new URL('./fixtures/cluster-app.ts', import.meta.url));
 let fixture = '';
-let bundleDir = '';
-
-// Bundle the fixture (and the package's src/) into one plain .mjs: every worker re-runs the entry
-// script, and plain JS starts in ~0.2 s where a TypeScript loader takes ~1 s per process here.
-// esbuild is the one tsx already depends on.
+let bundle: BundledFixture | null = null;
 beforeAll(async () => {
-  const req = createRequire(createRequire(import.meta.url).resolve('tsx'));
-  const esbuild = req('esbuild') as { build(options: Record<string, unknown>): Promise<unknown> };
-  bundleDir = mkdtempSync(join(tmpdir(), 'strata-cluster-'));
-  fixture = join(bundleDir, 'cluster-app.mjs');
-  await esbuild.build({
-    entryPoints: [fixtureSource],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile: fixture,
-    logLevel: 'silent',
-  });
+  bundle = await bundleFixture(fixtureSource);
+  fixture = bundle.file;
 });
-
-afterAll(() => {
-  rmSync(bundleDir, { recursive: true, force: true });
-});
+afterAll(() => bundle?.remove());
 let child: ChildProcess | null = null;
 const pids: number[] = [];
 

@@ -6,40 +6,19 @@
  * a killed worker (delivery to the others goes on; its replacement starts with no subscriptions).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type BundledFixture, bundleFixture } from '../../transport/test/_bundle';
 import { type Client, client } from './_pubsub';
 
 const fixtureSource = fileURLToPath(new URL('./fixtures/pubsub-cluster.ts', import.meta.url));
 let fixture = '';
-let bundleDir = '';
-
-// One plain .mjs for every process (a TypeScript loader costs ~1 s per process here); the
-// `strata-source` condition bundles the packages' src/, as the tests see them.
+let bundle: BundledFixture | null = null;
 beforeAll(async () => {
-  const req = createRequire(createRequire(import.meta.url).resolve('tsx'));
-  const esbuild = req('esbuild') as { build(options: Record<string, unknown>): Promise<unknown> };
-  bundleDir = mkdtempSync(join(tmpdir(), 'strata-pubsub-'));
-  fixture = join(bundleDir, 'pubsub-cluster.mjs');
-  await esbuild.build({
-    entryPoints: [fixtureSource],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    conditions: ['strata-source'],
-    outfile: fixture,
-    logLevel: 'silent',
-  });
+  bundle = await bundleFixture(fixtureSource, ['strata-source']);
+  fixture = bundle.file;
 });
-
-afterAll(() => {
-  rmSync(bundleDir, { recursive: true, force: true });
-});
+afterAll(() => bundle?.remove());
 
 type Event = { ev: string; [k: string]: unknown };
 type WorkerView = {
