@@ -91,8 +91,9 @@ interface QueuedFrame {
 /**
  * The one place a socket's frames are written: data messages, pre-encoded frames (publish),
  * control frames and the close frame, in the order they were sent, with compression keeping its
- * place in the order. Batching is the connection's: while a received chunk is parsed the socket
- * corks the connection (`@strata/transport` then sends every reply of that read in one write).
+ * place in the order. Batching is the sender's: small frames sent during a read are encoded into a
+ * shared scratch and leave in one write when the read is done; a write outside a read corks the
+ * connection until the end of the tick.
  *
  * One rule for backpressure: `send()` returns `BACKPRESSURE` only when an event is already owed
  * that will re-check (the connection refused more and owes `onDrain`, or frames wait for
@@ -300,9 +301,11 @@ export class Sender {
     }
   }
 
-  /** SENT, or BACKPRESSURE with a drain owed; checks the high-water mark outside a batch. */
+  /**
+   * SENT, or BACKPRESSURE with a drain owed. Every send runs inside a batch (a read's, or the tick's
+   * auto-cork), whose end checks the high-water mark.
+   */
   private status(): SendStatus {
-    if (this.batching === 0) this.check();
     if (this.connOwes || this.queuedBytes > this.limits.highWaterMark) {
       this.drainOwed = true;
       return SendStatus.BACKPRESSURE;

@@ -142,7 +142,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
   /** @internal feeds received bytes (also used for the bytes after the handshake head). */
   onData(chunk: Uint8Array): void {
     this.alive = true;
-    // every reply produced while this chunk is parsed leaves in one write (the connection's cork)
+    // every small reply produced while this chunk is parsed leaves in one write (the sender's batch)
     const sender = this.sender;
     // above the high-water mark before this read and still after it: the peer may send without
     // reading (see pauseIfStillOver)
