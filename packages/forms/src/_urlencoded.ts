@@ -1,4 +1,5 @@
 import { FormError, FormErrorCode } from './_errors';
+import { checkLimit } from './_limits';
 
 /**
  * Limits of the `application/x-www-form-urlencoded` parser. Every size counts raw body bytes, as
@@ -49,11 +50,6 @@ type Part = (typeof Part)[keyof typeof Part];
 /** Where a percent escape stands: none pending, `%` seen, `%` and one hex digit seen. */
 const Escape = { NONE: 0, PERCENT: 1, PERCENT_HEX: 2 } as const;
 type Escape = (typeof Escape)[keyof typeof Escape];
-
-function checkLimit(name: string, n: number): number {
-  if (n === Number.POSITIVE_INFINITY || (Number.isInteger(n) && n >= 0)) return n;
-  throw new RangeError(`${name} must be a non-negative integer or Infinity, got ${n}`);
-}
 
 /**
  * A streaming `application/x-www-form-urlencoded` parser, exactly the WHATWG URL standard's

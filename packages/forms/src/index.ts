@@ -6,13 +6,10 @@ export { FORM_ERROR_STATUS, FormError, FormErrorCode } from './_errors';
 export {
   DEFAULT_MULTIPART_LIMITS,
   type MultipartCallbacks,
-  type MultipartContentType,
   type MultipartLimits,
   MultipartParser,
-  type PartInfo,
-  parseContentType,
-  safeFilename,
 } from './_multipart';
+export { type MultipartContentType, type PartInfo, parseContentType, safeFilename } from './_part-headers';
 export {
   DEFAULT_URLENCODED_LIMITS,
   parseUrlEncoded,

@@ -1,5 +1,6 @@
 import { FormError } from '../src/_errors';
-import { type MultipartLimits, MultipartParser, type PartInfo } from '../src/_multipart';
+import { type MultipartLimits, MultipartParser } from '../src/_multipart';
+import type { PartInfo } from '../src/_part-headers';
 
 export interface ParsedPart {
   info: PartInfo;

@@ -4,13 +4,8 @@ import busboy from 'busboy';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FormError } from '../src/_errors';
-import {
-  DEFAULT_MULTIPART_LIMITS,
-  type MultipartLimits,
-  MultipartParser,
-  parseContentType,
-  safeFilename,
-} from '../src/_multipart';
+import { DEFAULT_MULTIPART_LIMITS, type MultipartLimits, MultipartParser } from '../src/_multipart';
+import { parseContentType, safeFilename } from '../src/_part-headers';
 import { bytes, encode, type Outcome, parseSplit, runAll } from './_multipart-helpers';
 
 const CURL_B = '------------------------d74496d66958873e';
