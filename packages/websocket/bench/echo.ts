@@ -10,10 +10,10 @@
  * previous release: a before/after row in the same run).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { constants, deflateRawSync } from 'node:zlib';
+import { coreTicks, cpuSeconds, peakRssMb } from './_proc';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const SECONDS = Number(process.env.SECONDS ?? 4);
@@ -133,53 +133,6 @@ function startServer(impl: string, deflate: boolean): Promise<{ proc: ChildProce
   });
 }
 
-/** user+sys CPU seconds of a process tree (taskset execs node, so it is usually one process). */
-function cpuSeconds(pid: number): number {
-  let total = 0;
-  const visit = (p: number) => {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(f[11]) + Number(f[12])) / 100; // utime + stime in clock ticks (100 Hz)
-      const kids = readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim();
-      for (const k of kids.split(/\s+/).filter(Boolean)) visit(Number(k));
-    } catch {}
-  };
-  visit(pid);
-  return total;
-}
-
-/** busy (non-idle) and total jiffies of one CPU core, from /proc/stat. */
-function coreTicks(core: string): [number, number] {
-  try {
-    const line = readFileSync('/proc/stat', 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith(`cpu${core} `));
-    if (line === undefined) return [0, 0];
-    const f = line.trim().split(/\s+/).slice(1).map(Number);
-    const total = f.reduce((a, b) => a + b, 0);
-    return [total - f[3]! - (f[4] ?? 0), total]; // minus idle and iowait
-  } catch {
-    return [0, 0];
-  }
-}
-
-function peakRssMb(pid: number): number {
-  // the tsx wrapper spawns node: take the largest VmHWM in the process tree
-  let best = 0;
-  const visit = (p: number) => {
-    try {
-      const status = readFileSync(`/proc/${p}/status`, 'utf8');
-      const m = /VmHWM:\s+(\d+)/.exec(status);
-      if (m) best = Math.max(best, Number(m[1]) / 1024);
-      const kids = readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim();
-      for (const k of kids.split(/\s+/).filter(Boolean)) visit(Number(k));
-    } catch {}
-  };
-  visit(pid);
-  return best;
-}
-
 interface Result {
   /** server CPU microseconds per echoed message */
   cpuUs: number;
@@ -283,7 +236,7 @@ for (const s of scenarios) {
     for (const impl of [...IMPLS.slice(k), ...IMPLS.slice(0, k)]) {
       const { proc, port } = await startServer(impl, s.deflate);
       const res = await runLoad(port, s, proc.pid!);
-      res.rss = peakRssMb(proc.pid!);
+      res.rss = peakRssMb(proc.pid!, 'max');
       proc.kill();
       await new Promise((r2) => proc.once('exit', r2));
       per[impl]!.push(res);

@@ -47,11 +47,11 @@
  * stdin closes or after a lifetime, subscriber processes when their IPC channel closes.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clockOffset, HIST_BINS, quantile, STAMP_LEN, writeStamp } from './_fanout-common';
+import { coreTicks, cpuSeconds, peakRssMb } from './_proc';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const SECONDS = Number(process.env.SECONDS ?? 4);
@@ -143,60 +143,6 @@ async function stopServer(proc: ChildProcess): Promise<void> {
   const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
   await exited;
   clearTimeout(t);
-}
-
-/** The pids of a process tree (taskset execs node; the cluster's workers are its children). */
-function tree(pid: number): number[] {
-  const out: number[] = [];
-  const visit = (p: number) => {
-    out.push(p);
-    try {
-      const kids = readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim();
-      for (const k of kids.split(/\s+/).filter(Boolean)) visit(Number(k));
-    } catch {}
-  };
-  visit(pid);
-  return out;
-}
-
-/** user+sys CPU seconds of a process tree. */
-function cpuSeconds(pid: number): number {
-  let total = 0;
-  for (const p of tree(pid)) {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(f[11]) + Number(f[12])) / 100; // utime + stime, clock ticks (100 Hz)
-    } catch {}
-  }
-  return total;
-}
-
-/** Peak RSS (VmHWM) in MB, summed over a process tree. */
-function peakRssMb(pid: number): number {
-  let total = 0;
-  for (const p of tree(pid)) {
-    try {
-      const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
-      if (m) total += Number(m[1]) / 1024;
-    } catch {}
-  }
-  return total;
-}
-
-/** Busy (non-idle) and total jiffies of one core, from /proc/stat. */
-function coreTicks(core: string): [number, number] {
-  try {
-    const line = readFileSync('/proc/stat', 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith(`cpu${core} `));
-    if (line === undefined) return [0, 0];
-    const f = line.trim().split(/\s+/).slice(1).map(Number);
-    const total = f.reduce((a, b) => a + b, 0);
-    return [total - f[3]! - (f[4] ?? 0), total];
-  } catch {
-    return [0, 0];
-  }
 }
 
 interface SubResult {
@@ -350,7 +296,7 @@ async function runOne(impl: Impl): Promise<Result> {
     const core1 = coreTicks(CLIENT_CORE);
     const secs = (performance.now() - t0) / 1000;
     const published = seq - seq0;
-    const rss = peakRssMb(proc.pid!);
+    const rss = peakRssMb(proc.pid!, 'sum');
     publishing = false;
     const results = await Promise.all(
       subs.map(
