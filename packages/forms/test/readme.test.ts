@@ -6,14 +6,18 @@ import { expect, it, vi } from 'vitest';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
-it('the README multipart example runs as written and prints what its comments say', async () => {
+/**
+ * Runs the first `ts` block after the README heading `heading`, as written (`@strata/forms` pointed
+ * at the sources), and returns what it printed with `console.log`.
+ */
+async function runReadmeExample(heading: string): Promise<unknown[][]> {
   const readme = readFileSync(join(here, '../README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## multipart/form-data'));
+  const section = readme.slice(readme.indexOf(heading));
   const start = section.indexOf('```ts\n') + '```ts\n'.length;
   const code = section
     .slice(start, section.indexOf('\n```', start))
     .replace("from '@strata/forms'", `from ${JSON.stringify(join(here, '../src/index.ts'))}`);
-  const file = join(tmpdir(), `strata-forms-multipart-readme-${process.pid}.ts`);
+  const file = join(tmpdir(), `strata-forms-readme-${process.pid}-${heading.length}.ts`);
   writeFileSync(file, code);
   const printed: unknown[][] = [];
   const log = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
@@ -25,7 +29,30 @@ it('the README multipart example runs as written and prints what its comments sa
     log.mockRestore();
     unlinkSync(file);
   }
-  expect(printed).toEqual([
+  return printed;
+}
+
+it('the README urlencoded example runs as written and prints what its comments say', async () => {
+  expect(await runReadmeExample('## application/x-www-form-urlencoded')).toEqual([
+    [
+      [
+        ['name', 'Jörg'],
+        ['tags', 'a b'],
+        ['tags', 'c'],
+      ],
+    ],
+    [
+      [
+        ['q', '€ 5'],
+        ['page', '2'],
+      ],
+    ],
+    ['FORM_TOO_MANY_FIELDS', 413, 8],
+  ]);
+});
+
+it('the README multipart example runs as written and prints what its comments say', async () => {
+  expect(await runReadmeExample('## multipart/form-data')).toEqual([
     ['complete'],
     [
       [
