@@ -5,7 +5,7 @@
  * - http-parser, response, router and forms are leaves: no other `@strata` package, no `node:net`,
  *   `node:tls` or `node:cluster`.
  * - transport knows nothing of HTTP: no HTTP package (`@strata/*` HTTP layers, `node:http*`).
- * - server composes transport, http-parser and response only: never router or websocket.
+ * - server composes transport, http-parser, response and forms only: never router or websocket.
  * - no package imports from `apps/`.
  * - no deep import past another package's `exports` map, and no relative path into another package.
  *
@@ -132,7 +132,7 @@ function ruleFor(owner: WorkspacePackage, target: string): string | undefined {
   if (owner.name === '@strata/transport' && HTTP_PACKAGES.has(target))
     return '@strata/transport knows nothing of HTTP';
   if (owner.name === '@strata/server' && (target === '@strata/router' || target === '@strata/websocket'))
-    return '@strata/server composes transport, http-parser and response only (never router or websocket)';
+    return '@strata/server composes transport, http-parser, response and forms only (never router or websocket)';
   return undefined;
 }
 

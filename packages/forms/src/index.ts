@@ -9,6 +9,7 @@ export {
   type MultipartLimits,
   MultipartParser,
 } from './_multipart';
+export { type FormLimits, type FormPart, type FormSource, formData, parts } from './_parts';
 export { type MultipartContentType, type PartInfo, parseContentType, safeFilename } from './_part-headers';
 export {
   DEFAULT_URLENCODED_LIMITS,

@@ -40,8 +40,9 @@
  * read (async handlers), when the last open response ends or in one shared microtask. The transport
  * copies the batch into its byte pool and sends it with one `write`.
  */
+import { FormError } from '@strata/forms';
 import { type HttpParseError, ParseStatus, type RequestHead, type RequestParser } from '@strata/http-parser';
-import { cannedResponse, ResponseWriter } from '@strata/response';
+import { cannedResponse, ResponseWriter, statusText } from '@strata/response';
 import type { Connection } from '@strata/transport';
 import { ServerError, ServerErrorCode } from './_errors';
 import { Exchange } from './_exchange';
@@ -131,6 +132,19 @@ const BAD_REQUEST_KEEP = Buffer.from(
   'latin1',
 );
 
+/**
+ * The answer to a form body the handler could not parse (a `FormError` escaped it): its status
+ * (400, 413 or 415) and its stable code as the body, e.g. `413 Content Too Large: FORM_FILE_TOO_LARGE`.
+ */
+function formErrorResponse(e: FormError, keep: boolean): Uint8Array {
+  const body = `${e.status} ${statusText(e.status)}: ${e.code}`;
+  return Buffer.from(
+    `HTTP/1.1 ${e.status} ${statusText(e.status)}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+      `Content-Length: ${body.length}\r\n${keep ? '' : 'Connection: close\r\n'}\r\n${body}`,
+    'latin1',
+  );
+}
+
 /** After `end()`, how long a peer that never closes its side (and never reads) keeps the socket. */
 const ENDED_GRACE_MS = 5_000;
 
@@ -150,6 +164,7 @@ function clientFault(e: unknown): boolean {
       c === ServerErrorCode.SEND_TIMEOUT
     );
   }
+  if (e instanceof FormError) return true;
   if (e === null || typeof e !== 'object') return false;
   const code = (e as { code?: unknown }).code;
   // A response aborted because its connection went away (`@strata/response`), or an AbortSignal's
@@ -637,8 +652,8 @@ export class ConnState implements Flushable {
   }
 
   /**
-   * A handler threw. The client's own faults (gone, too large, bad JSON, timed out) are counted,
-   * not logged; a bad JSON body answers 400. Anything else is logged once through `onError` and
+   * A handler threw. The client's own faults (gone, too large, bad JSON or form, timed out) are
+   * counted, not logged; a bad JSON body answers 400, a bad form body its `FormError` status. Anything else is logged once through `onError` and
    * answers 500 when nothing was sent yet; otherwise the response is cut and the connection closes.
    */
   handlerFailed(ex: Exchange, error: unknown): void {
@@ -659,9 +674,16 @@ export class ConnState implements Flushable {
     const res = ex.res;
     if (res !== null && !res.headersSent) {
       const invalidJson = error instanceof ServerError && error.code === ServerErrorCode.INVALID_JSON;
-      if (invalidJson) this.counters.rejected++;
-      // The request framing is intact: the parser discards any unread body, so keep-alive survives.
+      const badForm = error instanceof FormError;
+      if (invalidJson || badForm) this.counters.rejected++;
+      // The request framing is intact: the parser discards any unread body (within
+      // `limits.maxDrainBytes`, else the connection closes after the answer), so keep-alive survives.
       const keep = ex.keepAlive && ex.req !== null && ex.req.httpVersion === '1.1';
+      if (badForm) {
+        ex.respondRaw(formErrorResponse(error, keep), error.status, keep);
+        if (!this.batching) this.scheduleFlush();
+        return;
+      }
       const status = invalidJson ? 400 : 500;
       const bytes = keep ? (invalidJson ? BAD_REQUEST_KEEP : INTERNAL_ERROR_KEEP) : cannedResponse(status);
       ex.respondRaw(bytes, status, keep);

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { type FormLimits, type FormPart, formData, parts } from '@strata/forms';
 import { copyToPool } from '@strata/transport';
 import { ServerError, ServerErrorCode } from './_errors';
 import { type ForwardedInfo, resolveForwarded } from './_proxy';
@@ -453,6 +454,47 @@ export class ServerRequest {
     } catch (cause) {
       throw new ServerError(ServerErrorCode.INVALID_JSON, 'request body is not valid JSON', { cause });
     }
+  }
+
+  /**
+   * The form parts of a `multipart/form-data` or `application/x-www-form-urlencoded` body, in
+   * order, as they arrive (`@strata/forms`' `parts()` over this request's body). A file part's
+   * content streams with backpressure: the socket is read only as fast as the handler reads the
+   * part, so an upload of any size costs about one read of memory. Read each part before asking
+   * for the next. The server's body limit still applies (`limits.maxBodyBytes`, 1 MiB by
+   * default): raise it with {@link setBodyLimit} for uploads.
+   *
+   * A malformed body, a form limit or another media type throws a `FormError` (`code`, `status`
+   * 400, 413 or 415, `offset`); a handler that lets it escape answers that status with the code.
+   *
+   * @example
+   * ```ts
+   * router.add('POST', '/upload', async (req, res) => {
+   *   req.setBodyLimit(1024 ** 3);
+   *   const out = [];
+   *   for await (const part of req.parts({ maxFileBytes: 1024 ** 3 })) {
+   *     if (!part.isFile) out.push({ name: part.name, value: await part.text() });
+   *     else {
+   *       let bytes = 0;
+   *       for await (const chunk of part) bytes += chunk.length; // or write it to disk
+   *       out.push({ name: part.name, filename: part.filename, bytes });
+   *     }
+   *   }
+   *   res.json(out);
+   * });
+   * ```
+   */
+  parts(limits?: FormLimits): AsyncGenerator<FormPart, void, undefined> {
+    return parts(this, this.header('content-type'), limits);
+  }
+
+  /**
+   * The whole form body as a Web `FormData` (fields as strings, files as `File`s held in memory,
+   * bounded by the form limits and the body limit). Throws a `FormError` as {@link parts} does.
+   * For large files, stream them with {@link parts}.
+   */
+  formData(limits?: FormLimits): Promise<FormData> {
+    return formData(this, this.header('content-type'), limits);
   }
 
   /**
