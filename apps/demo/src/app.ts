@@ -5,6 +5,7 @@
  *   @strata/server     createServer: the connection engine; calls `handler` per request
  *   @strata/router     createRouter: method + path -> route and params (404, 405 + Allow, OPTIONS)
  *   @strata/response   the ResponseWriter (`res`), static files, ranges, compression, canned errors
+ *   @strata/forms      (through req.parts()) the multipart/form-data parts of a `POST /upload` form
  *   @strata/websocket  WebSocketServer: the `/ws` chat room and the `/live/ws` feed after an Upgrade;
  *                      with a pub/sub backend the chat room spans every worker (or every process
  *                      on one Redis)
@@ -27,7 +28,9 @@ import {
   indexPage,
   inspectPage,
   livePage,
+  type UploadedPart,
   uploadPage,
+  uploadResultPage,
 } from './pages';
 import { Recording } from './recording';
 import { WireTap } from './wire-tap';
@@ -103,6 +106,16 @@ const MAX_CHAT_TEXT = 4096;
 
 const TEXT = 'text/plain; charset=utf-8';
 const HTML = 'text/html; charset=utf-8';
+
+const MIB = 1024 * 1024;
+/** Largest `POST /upload?pace=` (ms of rest per MiB). */
+const MAX_PACE_MS = 1000;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Whether a request `Content-Type` is `multipart/form-data` (any case, any parameters). */
+function isMultipart(type: string | undefined): boolean {
+  return type !== undefined && /^\s*multipart\/form-data\s*(;|$)/i.test(type);
+}
 
 function sendHtml(res: ResponseWriter, body: string): void {
   res.header('Content-Type', HTML).header('Cache-Control', 'no-store').send(body);
@@ -345,17 +358,81 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     // streams: each chunk is hashed and dropped, the engine buffers at most 64 KiB ahead of this
     // loop and stops reading the socket past that, so a 1 GiB upload costs no more memory than 1 KiB.
     req.setBodyLimit(options.maxUpload);
+    // `?pace=MS`: a deliberately slow consumer that rests MS ms after each MiB it hashes, to watch
+    // backpressure at work: the sender slows to the server's pace, the server's memory stays flat.
+    const pace = wholeNumber(new URLSearchParams(req.query).get('pace') ?? '0', 0, MAX_PACE_MS);
+    if (pace === null) {
+      sendError(res, 400, 'ERR_UPLOAD_PACE', `pace must be a whole number of ms from 0 to ${MAX_PACE_MS}`);
+      return;
+    }
+    if (isMultipart(req.header('content-type'))) {
+      await uploadForm(req, res, options.maxUpload, pace);
+      return;
+    }
     const hash = createHash('sha256');
     let bytes = 0;
+    let rested = 0;
     // A body past the limit makes the loop throw ServerError ERR_BODY_TOO_LARGE, and so does a
     // client that goes away (ERR_ABORTED). Both are left to escape: the engine has answered 413
     // itself (or there is nobody left to answer), counts them in stats() and logs neither.
     for await (const chunk of req) {
       hash.update(chunk);
       bytes += chunk.length;
+      if (pace > 0 && bytes - rested >= MIB) {
+        rested = bytes;
+        await sleep(pace);
+      }
     }
     res.header('Cache-Control', 'no-store').json({ bytes, sha256: hash.digest('hex') });
   });
+
+  /**
+   * A `multipart/form-data` upload (an HTML form, `curl -F`, fetch with a FormData): each part in
+   * turn through `req.parts()`, every file hashed as it streams (the socket is read only as fast as
+   * the hash runs). A bad form escapes as a FormError: the server answers its status and code.
+   */
+  async function uploadForm(
+    req: ServerRequest,
+    res: ResponseWriter,
+    maxUpload: number,
+    pace: number,
+  ): Promise<void> {
+    const max = maxUpload === 0 ? Number.POSITIVE_INFINITY : maxUpload;
+    const parts: UploadedPart[] = [];
+    for await (const part of req.parts({ maxFileBytes: max, maxTotalBytes: max })) {
+      const hash = createHash('sha256');
+      let bytes = 0;
+      let value: string | undefined;
+      if (part.isFile) {
+        let rested = 0;
+        for await (const chunk of part) {
+          hash.update(chunk);
+          bytes += chunk.length;
+          if (pace > 0 && bytes - rested >= MIB) {
+            rested = bytes;
+            await sleep(pace);
+          }
+        }
+      } else {
+        const content = await part.bytes(); // a field: at most 1 MiB (maxFieldBytes)
+        hash.update(content);
+        bytes = content.length;
+        value = new TextDecoder().decode(content);
+      }
+      parts.push({
+        name: part.name,
+        filename: part.filename ?? null,
+        type: part.mediaType,
+        bytes,
+        sha256: hash.digest('hex'),
+        ...(value === undefined ? {} : { value }),
+      });
+    }
+    res.header('Cache-Control', 'no-store');
+    // A browser that submitted the page's <form> navigates to the answer: give it a page.
+    if ((req.header('accept') ?? '').includes('text/html')) sendHtml(res, uploadResultPage(parts));
+    else res.json({ parts });
+  }
 
   // ---- threads ----------------------------------------------------------------------------------
   router.add('GET', '/compute', async (req, res) => {

@@ -40,6 +40,7 @@ const STYLE = `
   .layers { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 0 18px; }
   h3 { font-size: 15px; margin: 12px 0 4px; } .tag { display: inline-block; border: 1px solid var(--line);
     border-radius: 4px; padding: 0 6px; margin: 0 4px 4px 0; font-size: 13px; }
+  .scroll { overflow-x: auto; } td.num { text-align: right; } #parts code { word-break: break-all; }
 `;
 
 function layout(title: string, body: string, script = ''): string {
@@ -290,8 +291,59 @@ server received exactly your bytes, in order, none missing.</p>
 <pre id="result" hidden></pre>
 </div>
 <p class="muted">With curl: <code>curl --data-binary @FILE http://HOST:PORT/upload</code>, then compare with
-<code>sha256sum FILE</code>.</p>`,
+<code>sha256sum FILE</code>.</p>
+<h2>A form with several files</h2>
+<p>An HTML <code>&lt;form enctype="multipart/form-data"&gt;</code> sends its fields and files in one
+body, cut into <i>parts</i> by a boundary line the browser picks (RFC 7578). Each part has its own
+small header block: the field's <code>name</code>, a file's <code>filename</code> and its type. The
+server reads the parts one after the other with <code>req.parts()</code> (<code>@strata/forms</code>) and
+hashes each file while it streams in, so several large files cost no more memory than one small one.
+The answer lists every part: name, file name, type, bytes and SHA-256.</p>
+<div class="card">
+<form id="form" method="post" action="/upload" enctype="multipart/form-data">
+<p><label>Your name <input name="who" value="Ada"></label></p>
+<p><input type="file" id="files" name="files" multiple></p>
+<p><button id="submit">Send the form</button></p>
+</form>
+</div>
+<p class="muted">With curl: <code>curl -F who=Ada -F files=@a.txt -F files=@b.png http://HOST:PORT/upload</code>
+(one <code>-F</code> per part; <code>@</code> sends a file).</p>`,
     UPLOAD_SCRIPT,
+  );
+}
+
+/** One part of a `multipart/form-data` upload, as `POST /upload` answers it. */
+export interface UploadedPart {
+  name: string;
+  /** The file name as sent (raw: never used as a path), or null for a text field. */
+  filename: string | null;
+  type: string;
+  bytes: number;
+  sha256: string;
+  /** A text field's value. */
+  value?: string;
+}
+
+/** The answer to the upload page's form: one row per part, and the way back. */
+export function uploadResultPage(parts: UploadedPart[]): string {
+  const rows = parts
+    .map(
+      (p) =>
+        `<tr><td>${escapeHtml(p.name)}</td><td>${p.filename === null ? '<span class="muted">(field)</span>' : escapeHtml(p.filename)}</td>` +
+        `<td>${escapeHtml(p.type)}</td><td class="num">${p.bytes}</td><td><code>${p.sha256}</code></td>` +
+        `<td>${p.value === undefined ? '' : escapeHtml(p.value.length > 200 ? `${p.value.slice(0, 200)}...` : p.value)}</td></tr>`,
+    )
+    .join('\n');
+  return layout(
+    'Upload: the parts received',
+    `<h1>The parts the server received</h1>
+<p>${parts.length} part${parts.length === 1 ? '' : 's'}, in the order the browser sent them. Each file was
+hashed as it arrived and never held whole; compare a digest with <code>sha256sum FILE</code> on your side.</p>
+<div class="scroll"><table id="parts">
+<tr><th>name</th><th>file name</th><th>type</th><th>bytes</th><th>SHA-256</th><th>value</th></tr>
+${rows}
+</table></div>
+<p><a href="/upload">Back to the upload page</a></p>`,
   );
 }
 

@@ -1,7 +1,8 @@
 /**
  * A real browser (Debian's chromium through playwright-core) opens /live and waits for the chart
  * to draw live data from the WebSocket feed, then opens /inspect and makes a request in another tab,
- * then uploads a file from /upload. Screenshots go to apps/demo/test-output/.
+ * then uploads a file from /upload with fetch and a form with several files with the browser's own
+ * form submission. Screenshots go to apps/demo/test-output/.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -121,6 +122,48 @@ describe('in a browser', () => {
       sha256: digest,
     });
     await page.screenshot({ path: join(outputDir(), 'upload.png'), fullPage: true });
+    expect(external).toEqual([]);
+  });
+
+  it('/upload: a real <form enctype="multipart/form-data"> with several files and non-ASCII names', async () => {
+    const files = [
+      { name: 'résumé.pdf', mimeType: 'application/pdf', buffer: randomBytes(150_000) },
+      { name: '日本語 "notes".txt', mimeType: 'text/plain', buffer: Buffer.from('line 1\r\n--line 2\r\n') },
+      { name: 'empty.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(0) },
+    ];
+    const digest = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    await page.goto(`${demo.url}/upload`);
+    await page.fill('input[name="who"]', 'Zoë Ødegård');
+    await page.setInputFiles('#files', files);
+    // The browser's own form submission: it encodes the body and navigates to the answer.
+    await Promise.all([page.waitForURL(`${demo.url}/upload`), page.click('#submit')]);
+    await page.locator('#parts').waitFor();
+    const rows = await page.$$eval('#parts tr', (trs) =>
+      trs.slice(1).map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? '')),
+    );
+    expect(rows).toEqual([
+      [
+        'who',
+        '(field)',
+        'text/plain',
+        String(Buffer.byteLength('Zoë Ødegård')),
+        digest(Buffer.from('Zoë Ødegård')),
+        'Zoë Ødegård',
+      ],
+      // Chromium escapes '"' in a file name as %22 (the HTML standard's multipart/form-data
+      // encoding); the server reports the name as sent.
+      ...files.map((f) => [
+        'files',
+        f.name.replaceAll('"', '%22'),
+        f.mimeType,
+        String(f.buffer.length),
+        digest(f.buffer),
+        '',
+      ]),
+    ]);
+    await page.screenshot({ path: join(outputDir(), 'upload-form.png'), fullPage: true });
+    await page.click('text=Back to the upload page');
+    await page.locator('#form').waitFor();
     expect(external).toEqual([]);
   });
 });
