@@ -406,7 +406,9 @@ export async function formData(
   const form = new FormData();
   for await (const part of parts(source, contentType, limits)) {
     if (part.isFile) {
-      form.append(part.name, new File([await part.bytes()], part.filename!, { type: part.mediaType }));
+      // A view of an ArrayBuffer-backed chunk (never a SharedArrayBuffer: sources yield plain bytes).
+      const bytes = (await part.bytes()) as Uint8Array<ArrayBuffer>;
+      form.append(part.name, new File([bytes], part.filename!, { type: part.mediaType }));
     } else {
       form.append(part.name, await part.text());
     }

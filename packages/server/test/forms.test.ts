@@ -9,8 +9,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ResponseWriter } from '@strata/response';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ResponseWriter, Server, ServerRequest } from '../src/index';
+import type { Server, ServerRequest } from '../src/index';
 import { raw, run, sleep, start, statuses } from './_helpers';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
