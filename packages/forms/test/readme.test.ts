@@ -64,3 +64,11 @@ it('the README multipart example runs as written and prints what its comments sa
     ['FORM_FIELD_TOO_LARGE', 413, 59],
   ]);
 });
+
+it('the README parts() / formData() example runs as written and prints what its comments say', async () => {
+  expect(await runReadmeExample('## Reading a form')).toEqual([
+    ['title', 'Holiday'],
+    ['photo', 'beach.jpg', 'image/jpeg', 300000],
+    ['Ada', 'en'],
+  ]);
+});
