@@ -174,6 +174,11 @@ class FormReader {
     return this.kinds[this.head]!;
   }
 
+  /** The next event kind if one is queued, else -2 (no pull: the caller awaits `peek()` then). */
+  peekQueued(): number {
+    return this.head < this.kinds.length ? this.kinds[this.head]! : -2;
+  }
+
   /** The payload of the event `peek()` returned, which it removes. */
   take(): PartInfo | Uint8Array | null {
     const item = this.items[this.head]!;
@@ -290,13 +295,31 @@ class Part implements FormPart {
   }
 
   async bytes(): Promise<Uint8Array> {
-    const chunks: Uint8Array[] = [];
+    this.claim();
+    if (this._value !== undefined) return encoder.encode(this._value);
+    // The events already queued are taken without awaiting (a small field usually arrived whole
+    // with its chunk); the reader is awaited only when the queue runs dry.
+    const reader = this._reader;
+    let first: Uint8Array | null = null;
+    let more: Uint8Array[] | null = null;
     let total = 0;
-    for await (const c of this) {
-      chunks.push(c);
-      total += c.length;
+    while (!this._ended) {
+      let kind = reader.peekQueued();
+      if (kind === -2) kind = await reader.peek();
+      if (this._no !== reader.partNo) throw skipped();
+      const item = reader.take();
+      if (kind !== Ev.Data) {
+        this._ended = true;
+        break;
+      }
+      const chunk = item as Uint8Array;
+      total += chunk.length;
+      if (first === null) first = chunk;
+      else if (more === null) more = [first, chunk];
+      else more.push(chunk);
     }
-    return total === 0 ? new Uint8Array(0) : concat(chunks, total);
+    if (more !== null) return concat(more, total);
+    return first === null ? new Uint8Array(0) : first;
   }
 
   async text(): Promise<string> {
@@ -304,8 +327,8 @@ class Part implements FormPart {
       this.claim();
       return this._value;
     }
-    const charset = this.charset ?? this._reader.charset;
-    return decoderFor(charset).decode(await this.bytes());
+    const bytes = await this.bytes();
+    return decoderFor(this.charset ?? this._reader.charset).decode(bytes);
   }
 }
 
