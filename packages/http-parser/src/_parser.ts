@@ -1,3 +1,4 @@
+import { errorChannel, publishError } from './_diagnostics';
 import { ErrorCode, HttpParseError } from './_errors';
 import { HEX, IP_LITERAL, QDTEXT, QUOTED_PAIR, REG_NAME, TARGET, TOKEN, VALUE } from './_tables';
 import {
@@ -278,6 +279,8 @@ export class RequestParser {
   consumed = 0;
   /** The error once `execute` or `finish` returned `ParseStatus.ERROR`; null otherwise. */
   error: HttpParseError | null = null;
+  /** The error last published on the diagnostics channel (each is published once). */
+  private reported: HttpParseError | null = null;
 
   private readonly cb: ParserCallbacks;
   private readonly maxRequestLine: number;
@@ -381,6 +384,21 @@ export class RequestParser {
    * `chunk` were used. Body views passed to `onBody` point into `chunk`.
    */
   execute(chunk: Uint8Array): ParseStatus {
+    const status = this.run(chunk);
+    // One compare per call: the error channel is looked at only once the parser has failed.
+    if (status === ParseStatus.ERROR && errorChannel.hasSubscribers) this.report(chunk);
+    return status;
+  }
+
+  /** Publishes the error once on `strata:http-parser:error`, with the bytes around its offset. */
+  private report(chunk: Uint8Array): void {
+    const error = this.error;
+    if (error === null || error === this.reported) return;
+    this.reported = error;
+    publishError(error, chunk, this.base);
+  }
+
+  private run(chunk: Uint8Array): ParseStatus {
     const len = chunk.length;
     let state = this.state;
     if (state >= S_CLOSED) {
@@ -950,6 +968,7 @@ export class RequestParser {
       'Stream ended inside a message',
     );
     this.state = S_ERROR;
+    if (errorChannel.hasSubscribers) this.report(EMPTY);
     return ParseStatus.ERROR;
   }
 

@@ -2,6 +2,7 @@
  * @strata/http-parser: a strict, incremental, zero-copy HTTP/1.1 request parser (RFC 9112).
  * Pure leaf: no I/O, no other @strata package.
  */
+export { ERROR_CONTEXT_BYTES, type ParseErrorMessage, ParserChannel } from './_diagnostics';
 export { ERROR_STATUS, ErrorCode, HttpParseError } from './_errors';
 export { RequestParser } from './_parser';
 export {

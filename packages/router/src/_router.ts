@@ -7,6 +7,7 @@ import {
   type MatcherHost,
   type ResultMatcher,
 } from './_compile';
+import { matchChannel, type RouteMatchMessage } from './_diagnostics';
 import { RouterError, RouterErrorCode } from './_errors';
 import { Node, type Route } from './_node';
 import { asciiLower, hasDotSegment, normalizePercent, removeDotSegments, safeDecode } from './_path';
@@ -522,6 +523,15 @@ export class Router<T> {
    * ```
    */
   find(method: string, path: string): FindResult<T> {
+    const result = this.findResult(method, path);
+    if (matchChannel.hasSubscribers) {
+      const msg: RouteMatchMessage = { router: this, method, path, result };
+      matchChannel.publish(msg);
+    }
+    return result;
+  }
+
+  private findResult(method: string, path: string): FindResult<T> {
     let query = '';
     const q = path.indexOf('?');
     if (q !== -1) {

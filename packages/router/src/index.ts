@@ -15,6 +15,7 @@
  */
 import { Router, type RouterOptions } from './_router';
 
+export { type RouteMatchMessage, RouterChannel } from './_diagnostics';
 export { RouterError, RouterErrorCode } from './_errors';
 export type {
   FindResult,

@@ -41,9 +41,17 @@
  * copies the batch into its byte pool and sends it with one `write`.
  */
 import { FormError } from '@strata/forms';
-import { type HttpParseError, ParseStatus, type RequestHead, type RequestParser } from '@strata/http-parser';
+import { HttpParseError, ParseStatus, type RequestHead, type RequestParser } from '@strata/http-parser';
 import { cannedResponse, ResponseWriter, statusText } from '@strata/response';
 import type { Connection } from '@strata/transport';
+import {
+  finishChannel,
+  type RequestRefusedMessage,
+  type RequestTraceContext,
+  type ResponseFinishMessage,
+  refusedChannel,
+  requestTrace,
+} from './_diagnostics';
 import { ServerError, ServerErrorCode } from './_errors';
 import { Exchange } from './_exchange';
 import { type Flushable, scheduleFlush } from './_flush';
@@ -481,7 +489,10 @@ export class ConnState implements Flushable {
     const req = this.newRequest(h, hasBody, limit);
     const ex = new Exchange(this, req, keepAlive);
     req._owner = ex;
-    if (this.logBytes) ex.start = performance.now();
+    if (this.logBytes || finishChannel.hasSubscribers) {
+      ex.measure = true;
+      ex.start = performance.now();
+    }
     ex.expect = h.expectContinue && hasBody;
     const res = new ResponseWriter(ex, { method: h.method, versionMinor: h.versionMinor, keepAlive });
     ex.res = res;
@@ -613,6 +624,10 @@ export class ConnState implements Flushable {
   }
 
   invoke(ex: Exchange, req: ServerRequest, res: ResponseWriter): void {
+    if (requestTrace.hasSubscribers) {
+      this.invokeTraced(ex, req, res);
+      return;
+    }
     try {
       const r = this.config.handler(req, res);
       if (r !== undefined && r !== null && typeof (r as Promise<void>).then === 'function') {
@@ -632,6 +647,69 @@ export class ConnState implements Flushable {
       return;
     }
     this.handlerSettled(ex);
+  }
+
+  /**
+   * `invoke` with `strata:server:request` traced: the handler runs inside `start.runStores(ctx)`,
+   * and end / asyncStart / asyncEnd / error are published as `TracingChannel.tracePromise` does.
+   */
+  invokeTraced(ex: Exchange, req: ServerRequest, res: ResponseWriter): void {
+    const ctx: RequestTraceContext = { request: req, response: res, connectionId: this.conn.id, route: null };
+    ex.trace = ctx;
+    requestTrace.start.runStores(ctx, () => {
+      let r: unknown;
+      try {
+        r = this.config.handler(req, res);
+      } catch (e) {
+        ctx.error = e;
+        requestTrace.error.publish(ctx);
+        requestTrace.end.publish(ctx);
+        this.handlerSettled(ex);
+        this.handlerFailed(ex, e);
+        return;
+      }
+      ctx.result = r;
+      requestTrace.end.publish(ctx);
+      if (r !== undefined && r !== null && typeof (r as Promise<void>).then === 'function') {
+        (r as Promise<void>).then(
+          () => {
+            requestTrace.asyncStart.publish(ctx);
+            this.handlerSettled(ex);
+            requestTrace.asyncEnd.publish(ctx);
+          },
+          (e: unknown) => {
+            ctx.error = e;
+            requestTrace.error.publish(ctx);
+            requestTrace.asyncStart.publish(ctx);
+            this.handlerSettled(ex);
+            this.handlerFailed(ex, e);
+            requestTrace.asyncEnd.publish(ctx);
+          },
+        );
+        return;
+      }
+      this.handlerSettled(ex);
+    });
+  }
+
+  /** Publishes `strata:server:response.finish` for `ex` (the caller checked `hasSubscribers`). */
+  publishFinish(ex: Exchange, aborted: boolean): void {
+    const req = ex.req;
+    const res = ex.res;
+    const ctx = ex.trace;
+    const msg: ResponseFinishMessage = {
+      request: req,
+      response: res,
+      connectionId: this.conn.id,
+      context: ctx,
+      route: ctx !== null ? ctx.route : null,
+      status: ex.status !== 0 ? ex.status : res?.headersSent ? res.statusCode : 0,
+      bytesIn: req !== null ? req._received : 0,
+      bytesOut: ex.measure ? ex.bytes : -1,
+      durationMs: ex.measure ? performance.now() - ex.start : -1,
+      aborted,
+    };
+    finishChannel.publish(msg);
   }
 
   /** The handler of `ex` returned or settled: once its response is retired too, it is no longer in flight. */
@@ -716,6 +794,7 @@ export class ConnState implements Flushable {
         else if (ex === this.parsing) keep = this.startDrain(ex, req);
       }
       if (this.config.onResponse !== null) this.logResponse(ex);
+      if (finishChannel.hasSubscribers) this.publishFinish(ex, ex.aborted);
       this.counters.responded(ex.status !== 0 ? ex.status : res !== null ? res.statusCode : 0);
       if (!keep) {
         // Responses queued behind one that closes the connection are never sent.
@@ -787,6 +866,7 @@ export class ConnState implements Flushable {
       if (clientGone && !ex.ended) this.counters.aborted++;
       this.retire(ex);
       ex.abort(gone);
+      if (finishChannel.hasSubscribers) this.publishFinish(ex, true);
       ex = next;
     }
   }
@@ -895,6 +975,17 @@ export class ConnState implements Flushable {
   /** Answer the request being parsed (or a new slot) with a canned error in order, then close. */
   failRequest(status: number, error: Error): void {
     if (status !== 408) this.counters.rejected++;
+    if (refusedChannel.hasSubscribers) {
+      const msg: RequestRefusedMessage = {
+        connectionId: this.conn.id,
+        remoteAddress: this.conn.remoteAddress,
+        status,
+        code: (error as { code?: string }).code ?? 'ERR_UNKNOWN',
+        offset: error instanceof HttpParseError ? error.offset : -1,
+        error,
+      };
+      refusedChannel.publish(msg);
+    }
     const bytes = cannedResponse(status);
     const parsing = this.parsing;
     // A handler never called for the failing request is not called at all: the error answers it.
@@ -921,6 +1012,10 @@ export class ConnState implements Flushable {
     }
     const ex = new Exchange(this, null, false);
     ex.handlerDone = true; // no handler: the engine answers
+    if (finishChannel.hasSubscribers) {
+      ex.measure = true;
+      ex.start = performance.now();
+    }
     if (this.tail === null) this.head = this.tail = ex;
     else {
       this.tail.next = ex;

@@ -1,5 +1,6 @@
 import type { ByteSink, ResponseWriter } from '@strata/response';
 import type { ConnState } from './_connection';
+import type { RequestTraceContext } from './_diagnostics';
 import { byteLength, RESPONSE_HIGH_WATER } from './_flush';
 import type { RequestOwner, ServerRequest } from './_request';
 
@@ -35,6 +36,10 @@ export class Exchange implements ByteSink, RequestOwner {
   status = 0;
   bytes = 0;
   start = 0;
+  /** Bytes and time are measured (an `onResponse` logger, or a `response.finish` subscriber). */
+  measure = false;
+  /** The request's trace context when `strata:server:request` is traced. */
+  trace: RequestTraceContext | null = null;
   /** This response's send timeout in ms (`req.setSendTimeout`); -1: the server's. */
   sendTimeout = -1;
   drain: (() => void) | null = null;
@@ -48,7 +53,7 @@ export class Exchange implements ByteSink, RequestOwner {
   write(chunk: string | Uint8Array): boolean {
     if (this.dead || this.ended) return false;
     const s = this.state;
-    if (s.logBytes) this.bytes += byteLength(chunk);
+    if (this.measure) this.bytes += byteLength(chunk);
     if (s.head === this) return s.out(chunk);
     if (this.chunks === null) this.chunks = [chunk];
     else this.chunks.push(chunk);

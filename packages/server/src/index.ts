@@ -13,6 +13,12 @@
  * ```
  */
 export type { Handler, ResponseInfo, UpgradeHandler } from './_connection';
+export {
+  type RequestRefusedMessage,
+  type RequestTraceContext,
+  type ResponseFinishMessage,
+  ServerChannel,
+} from './_diagnostics';
 export { ServerError, ServerErrorCode, type ServerErrorCodeValue, STATUS_BY_CODE } from './_errors';
 export { type FetchHandler, type FetchInfo, fetchHandler, type ServeOptions, serve } from './_fetch';
 export { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type ServerLimits, type ServerTimeouts } from './_options';

@@ -1,4 +1,13 @@
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import {
+  type ConnectionCloseMessage,
+  type ConnectionOpenMessage,
+  closeChannel,
+  dataChannel,
+  openChannel,
+  tlsDetails,
+} from './_diagnostics';
 import { TransportError, TransportErrorCode } from './_errors';
 import { POOL_COPY_LIMIT, POOL_SLAB_SIZE, pool, poolReserve } from './_pool';
 import type { ProxyHeader } from './_proxy';
@@ -71,6 +80,8 @@ export class SocketConnection implements Connection {
   private drainListener = false;
   private readonly localAddr: string;
   private readonly localPortNum: number;
+  /** @internal `performance.now()` at accept (for the close message's duration). */
+  readonly openedAt: number;
   /** @internal Neighbours in the owning listener's list of open connections (no Set: see below). */
   prevOpen: SocketConnection | null = null;
   /** @internal */
@@ -87,6 +98,7 @@ export class SocketConnection implements Connection {
     lazyRemote = false,
   ) {
     this.id = nextId++;
+    this.openedAt = performance.now();
     this.socket = socket;
     this.handlers = handlers;
     this.owner = owner;
@@ -354,6 +366,7 @@ function emitOwedDrain(conn: SocketConnection): void {
 
 function onSocketData(this: OwnedSocket, chunk: Buffer): void {
   const conn = this[kConn]!;
+  if (dataChannel.hasSubscribers) dataChannel.publish({ connection: conn, id: conn.id, chunk });
   conn.handlers.onData(conn, chunk);
 }
 
@@ -392,6 +405,37 @@ function onSocketClose(this: OwnedSocket): void {
   this[kConn] = undefined;
   conn.closed = true;
   conn.ended = true;
+  if (closeChannel.hasSubscribers) publishClose(conn);
   if (conn.owner !== null) conn.owner.connectionClosed(conn);
   conn.handlers.onClose?.(conn, conn.error);
+}
+
+function publishClose(conn: SocketConnection): void {
+  const socket = conn.socket;
+  const msg: ConnectionCloseMessage = {
+    connection: conn,
+    id: conn.id,
+    remoteAddress: conn.remoteAddress,
+    remotePort: conn.remotePort,
+    bytesRead: socket.bytesRead,
+    bytesWritten: socket.bytesWritten,
+    durationMs: performance.now() - conn.openedAt,
+    error: conn.error,
+  };
+  closeChannel.publish(msg);
+}
+
+/** @internal Publishes `strata:transport:connection.open` (the caller checked `hasSubscribers`). */
+export function publishOpen(conn: SocketConnection): void {
+  const msg: ConnectionOpenMessage = {
+    connection: conn,
+    id: conn.id,
+    remoteAddress: conn.remoteAddress,
+    remotePort: conn.remotePort,
+    localAddress: conn.localAddress,
+    localPort: conn.localPort,
+    encrypted: conn.encrypted,
+    tls: conn.encrypted ? tlsDetails(conn.socket as TLSSocket) : null,
+  };
+  openChannel.publish(msg);
 }

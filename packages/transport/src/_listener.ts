@@ -1,6 +1,7 @@
 import { BlockList, createServer, type Server, type Socket } from 'node:net';
 import type { TLSSocket, Server as TlsServer } from 'node:tls';
-import { type ConnectionOwner, type LocalAddress, SocketConnection } from './_connection';
+import { type ConnectionOwner, type LocalAddress, publishOpen, SocketConnection } from './_connection';
+import { openChannel } from './_diagnostics';
 import { TransportError, TransportErrorCode } from './_errors';
 import { isIPv4Text, isIPv6Text, type ProxyHeader, ProxyParseStatus, parseProxyHeader } from './_proxy';
 import type {
@@ -255,6 +256,7 @@ class TransportListener implements Listener, ConnectionOwner {
     this.firstOpen = conn;
     this.openCount++;
     this.total++;
+    if (openChannel.hasSubscribers) publishOpen(conn);
     conn.handlers.onOpen?.(conn);
     if (this.closing && !conn.closed) {
       conn.handlers.onClosing?.(conn);

@@ -16,6 +16,13 @@
  * @packageDocumentation
  */
 export type { SocketConnection } from './_connection';
+export {
+  type ConnectionCloseMessage,
+  type ConnectionDataMessage,
+  type ConnectionOpenMessage,
+  type TlsDetails,
+  TransportChannel,
+} from './_diagnostics';
 export { TransportError, TransportErrorCode, type TransportErrorCodeValue } from './_errors';
 export { DEFAULT_CLOSE_DEADLINE, DEFAULT_PROXY_TIMEOUT, listen, reusePortSupported } from './_listener';
 export { copyToPool, POOL_COPY_LIMIT, POOL_SLAB_SIZE } from './_pool';

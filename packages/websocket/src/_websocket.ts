@@ -12,6 +12,14 @@ import {
   WebSocketErrorCode,
 } from './_constants';
 import type { PerMessageDeflate } from './_deflate';
+import {
+  closeChannel,
+  errorChannel,
+  openChannel,
+  type WebSocketCloseMessage,
+  type WebSocketErrorMessage,
+  type WebSocketOpenMessage,
+} from './_diagnostics';
 import { Receiver, type ReceiverEvents } from './_receiver';
 import { Sender, type SenderEvents, type SenderLimits } from './_sender';
 
@@ -132,6 +140,10 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
       onEnd: () => this.onEnd(),
       onClose: (_c, err) => this.onConnClose(err),
     });
+    if (openChannel.hasSubscribers) {
+      const msg: WebSocketOpenMessage = { websocket: this, server: isServer, protocol, extensions };
+      openChannel.publish(msg);
+    }
   }
 
   /** Bytes accepted by `send()` but not yet handed to the kernel (frames waiting for zlib included). */
@@ -259,7 +271,19 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
 
   /** Fails the connection: close frame with the error's code, then close TCP (RFC 6455 §7.1.7). */
   private fail(err: WebSocketError, destroy: boolean): void {
-    if (this.error === null) this.error = err;
+    if (this.error === null) {
+      this.error = err;
+      if (errorChannel.hasSubscribers) {
+        const msg: WebSocketErrorMessage = {
+          websocket: this,
+          server: this.isServer,
+          error: err,
+          code: err.code,
+          closeCode: err.closeCode,
+        };
+        errorChannel.publish(msg);
+      }
+    }
     this.receiver.stop();
     this.closeCode = err.closeCode;
     this.readyState = ReadyState.CLOSING;
@@ -411,10 +435,18 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Receiver
     if (this.pressureTimer !== null) clearTimeout(this.pressureTimer);
     this.deflate?.close();
     this.owner?.onSocketClose(this);
-    this.emit(
-      'close',
-      this.closeReceived || this.error instanceof WebSocketError ? this.closeCode : CloseCode.ABNORMAL,
-      this.closeReason,
-    );
+    const code =
+      this.closeReceived || this.error instanceof WebSocketError ? this.closeCode : CloseCode.ABNORMAL;
+    if (closeChannel.hasSubscribers) {
+      const msg: WebSocketCloseMessage = {
+        websocket: this,
+        server: this.isServer,
+        code,
+        reason: this.closeReason,
+        error: this.error,
+      };
+      closeChannel.publish(msg);
+    }
+    this.emit('close', code, this.closeReason);
   }
 }

@@ -21,6 +21,12 @@ export {
   WebSocketErrorCode,
 } from './_constants';
 export type { PerMessageDeflateOptions } from './_deflate';
+export {
+  WebSocketChannel,
+  type WebSocketCloseMessage,
+  type WebSocketErrorMessage,
+  type WebSocketOpenMessage,
+} from './_diagnostics';
 export { acceptKey, type UpgradeRequest } from './_handshake';
 export type { PubSubBackend, PubSubDeliver } from './_pubsub';
 export {
