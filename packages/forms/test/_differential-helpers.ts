@@ -642,7 +642,10 @@ export const Difference = {
   CONTENT_TYPE_LENIENT: 'whitespace around = or a trailing ; in a part Content-Type',
   /** A multipart/* part: rejected here; busboy delivers it. */
   NESTED: 'nested multipart',
-  /** A quoted value with a backslash: literal here, a quoted-pair to busboy. */
+  /**
+   * A backslash in a quoted value: literal here in Content-Disposition (WHATWG), a quoted-pair in
+   * Content-Type (RFC 9110); busboy unescapes only `\\` and `\"`, in both.
+   */
   QUOTED_PAIR: 'backslash in a quoted parameter',
   /** `CRLF--boundary` inside a header block: a header line here; busboy's search ends the part. */
   DELIMITER_IN_HEADERS: 'delimiter inside a header block',
@@ -750,6 +753,9 @@ export function explainBusboy(
       const theirType = busboyUtils.parseContentType(ct);
       if (theirType === undefined && /=[ \t]|[ \t]=|;[ \t]*$/.test(ct))
         return Difference.CONTENT_TYPE_LENIENT;
+      // busboy keeps a backslash before a character other than `\` and `"` (RFC 9110: a quoted-pair)
+      const theirCharset = theirType?.params.charset?.toLowerCase();
+      if (/"[^"]*\\/.test(ct) && theirCharset !== verdict.charset) return Difference.QUOTED_PAIR;
     }
     if (startsWithBoundary(seg)) return Difference.BODY_STARTS_WITH_BOUNDARY;
   }
