@@ -7,7 +7,7 @@
  */
 import { FormError, FormErrorCode } from './_errors';
 import { checkLimit } from './_limits';
-import { BCHAR, MAX_BOUNDARY, type PartInfo, parsePartHeaders } from './_part-headers';
+import { BCHAR, MAX_BOUNDARY, type PartInfo, parsePartHeaders, partHeadersEnd } from './_part-headers';
 
 // ---------------------------------------------------------------------------------------------
 // Limits
@@ -96,7 +96,11 @@ export class MultipartParser {
   /** The limits in force (the defaults overridden by the constructor's `limits`). */
   readonly limits: Readonly<MultipartLimits>;
   private readonly needle: Uint8Array;
-  private readonly skip: Int32Array;
+  private readonly skip: Uint8Array;
+  /** The needle's first `4 * floor((n - 1) / 4)` bytes as little-endian 32-bit words. */
+  private readonly needleWords: Int32Array;
+  /** A DataView over the chunk of the current `write` (made on first use, dropped at its end). */
+  private view: DataView | null = null;
   /** Possible partial match of the needle carried between chunks. */
   private readonly lookbehind: Uint8Array;
   private lbLen: number;
@@ -106,7 +110,10 @@ export class MultipartParser {
   private failed = false;
   /** Bytes given to write() so far (the absolute offset of the next chunk's first byte). */
   private consumed = 0;
+  /** Header bytes of the current block held between chunks (`[0, bufLen)`). */
   private headerBuf: Uint8Array;
+  private bufLen = 0;
+  /** Bytes of the current header block before the current chunk. */
   private headerLen = 0;
   private lineLen = 0;
   private headerStart = 0;
@@ -151,9 +158,13 @@ export class MultipartParser {
       needle[4 + i] = c;
     }
     this.needle = needle;
-    const skip = new Int32Array(256).fill(n);
+    const skip = new Uint8Array(256).fill(n); // n <= 74
     for (let i = 0; i < n - 1; i++) skip[needle[i]!] = n - 1 - i;
     this.skip = skip;
+    const words = new Int32Array((n - 1) >>> 2);
+    const nv = new DataView(needle.buffer);
+    for (let k = 0; k < words.length; k++) words[k] = nv.getInt32(4 * k, true);
+    this.needleWords = words;
     this.lookbehind = new Uint8Array(n);
     // The first delimiter may open the body without a preceding CRLF (RFC 2046 section 5.1.1:
     // the CRLF belongs to the delimiter, and an empty preamble has none): start as if one was seen.
@@ -177,6 +188,8 @@ export class MultipartParser {
       this.consumed += chunk.length;
     } catch (err) {
       this.fail(err);
+    } finally {
+      this.view = null; // the chunk is not retained
     }
   }
 
@@ -260,68 +273,99 @@ export class MultipartParser {
     this.headerStart = at;
     this.headerLen = 0;
     this.lineLen = 0;
+    this.bufLen = 0;
   }
 
-  /** Reads header bytes from `i`; returns the index after what it consumed. */
+  /**
+   * Reads header bytes from `i`; returns the index after what it consumed. A block that begins and
+   * ends in this chunk and is well-formed is parsed in place, in one pass. Otherwise the bytes are
+   * checked one by one (the errors and their offsets come from here), and those of a block that
+   * goes on in the next chunk are copied, as one range per chunk, into `headerBuf`, which never
+   * holds more than `maxPartHeaderBytes`.
+   */
   private headers(chunk: Uint8Array, i: number): number {
     const len = chunk.length;
-    const max = this.limits.maxPartHeaderBytes;
-    while (i < len) {
-      const c = chunk[i]!;
-      if (this.headerLen >= max) {
-        throw new FormError(
-          FormErrorCode.FORM_PART_HEADERS_TOO_LARGE,
-          this.headerStart + max,
-          'part headers too large',
-        );
+    const from = i;
+    // Bytes this block may still take: reading the byte at `stop` would go over the limit.
+    const room = this.limits.maxPartHeaderBytes - this.headerLen;
+    const stop = room < len - i ? i + room : len;
+    if (this.headerLen === 0) {
+      const info = parsePartHeaders(chunk, this.headerStart, i, stop, true);
+      if (info !== null) {
+        const end = partHeadersEnd();
+        this.startBody(info, this.consumed + end);
+        return end;
       }
-      if (this.state === State.HeaderCr) {
+    }
+    let lineLen = this.lineLen;
+    let cr = this.state === State.HeaderCr;
+    while (i < stop) {
+      const c = chunk[i]!;
+      if (cr) {
         if (c !== 0x0a /* LF */) {
           throw new FormError(FormErrorCode.FORM_BAD_PART_HEADER, this.consumed + i, 'CR without LF');
         }
         i++;
-        this.headerLen++;
-        if (this.lineLen === 0) {
-          this.endHeaders(this.consumed + i);
+        if (lineLen === 0) {
+          // The empty line ends the block.
+          this.endHeaders(chunk, from, i);
           return i;
         }
-        this.push(0x0d);
-        this.push(0x0a);
-        this.lineLen = 0;
-        this.state = State.Headers;
-        continue;
-      }
-      if (c === 0x0d /* CR */) {
-        this.state = State.HeaderCr;
+        lineLen = 0;
+        cr = false;
+      } else if (c === 0x0d /* CR */) {
+        cr = true;
+        i++;
       } else if (c === 0x0a /* LF */) {
         // Part header lines end in CRLF (RFC 2046 section 5.1.1, RFC 5322 section 2.2); bare LF rejected.
         throw new FormError(FormErrorCode.FORM_BAD_PART_HEADER, this.consumed + i, 'bare LF in part headers');
       } else {
-        this.push(c);
-        this.lineLen++;
+        lineLen++;
+        i++;
       }
-      this.headerLen++;
-      i++;
     }
+    if (i < len) {
+      throw new FormError(
+        FormErrorCode.FORM_PART_HEADERS_TOO_LARGE,
+        this.headerStart + this.limits.maxPartHeaderBytes,
+        'part headers too large',
+      );
+    }
+    this.headerLen += i - from;
+    this.lineLen = lineLen;
+    this.state = cr ? State.HeaderCr : State.Headers;
+    this.keep(chunk, from, i);
     return i;
   }
 
-  private push(c: number): void {
-    if (this.bufLen >= this.headerBuf.length) {
-      const next = new Uint8Array(Math.min(this.headerBuf.length * 2, this.limits.maxPartHeaderBytes + 2));
-      next.set(this.headerBuf);
+  /** Appends `chunk[from, to)` to the header bytes held between chunks. */
+  private keep(chunk: Uint8Array, from: number, to: number): void {
+    const need = this.bufLen + (to - from);
+    if (need > this.headerBuf.length) {
+      const next = new Uint8Array(Math.max(need, this.headerBuf.length * 2));
+      next.set(this.headerBuf.subarray(0, this.bufLen));
       this.headerBuf = next;
     }
-    // headerLen counts bytes of the block; the buffer holds the same bytes but for the final CRLF
-    this.headerBuf[this.bufLen++] = c;
+    this.headerBuf.set(chunk.subarray(from, to), this.bufLen);
+    this.bufLen = need;
   }
 
-  private bufLen = 0;
+  /** The block ended at `chunk[end]` (after its final CRLF); its bytes in this chunk start at `from`. */
+  private endHeaders(chunk: Uint8Array, from: number, end: number): void {
+    let info: PartInfo | null;
+    if (this.bufLen === 0) {
+      info = parsePartHeaders(chunk, this.headerStart, from, end, false);
+    } else {
+      this.keep(chunk, from, end);
+      const n = this.bufLen;
+      this.bufLen = 0;
+      info = parsePartHeaders(this.headerBuf, this.headerStart, 0, n, false);
+    }
+    this.startBody(info!, this.consumed + end);
+  }
 
-  private endHeaders(at: number): void {
-    const block = this.headerBuf.subarray(0, this.bufLen);
-    this.bufLen = 0;
-    const info = parsePartHeaders(block, this.headerStart);
+  /** The part's headers are parsed; its body starts at body offset `at`. */
+  private startBody(info: PartInfo, at: number): void {
     this.isFile = info.filename !== undefined;
     if (this.isFile) {
       this.files++;
@@ -367,6 +411,26 @@ export class MultipartParser {
   }
 
   /**
+   * Whether the needle is at `chunk[at]` (its last byte is known to match): four bytes at a time
+   * through a DataView over the chunk, made once per `write`, then the rest byte by byte.
+   */
+  private matchAt(chunk: Uint8Array, at: number): boolean {
+    let dv = this.view;
+    if (dv === null) dv = this.view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const words = this.needleWords;
+    const nw = words.length;
+    for (let k = 0; k < nw; k++) {
+      if (dv.getInt32(at + 4 * k, true) !== words[k]) return false;
+    }
+    const needle = this.needle;
+    const n = needle.length - 1;
+    for (let j = 4 * nw; j < n; j++) {
+      if (chunk[at + j] !== needle[j]) return false;
+    }
+    return true;
+  }
+
+  /**
    * Searches `chunk` from `i` for the needle, continuing a partial match held in the lookbehind.
    * Reports the bytes before a match (or proven not to start one) as data. Returns the index just
    * after the match, or `chunk.length` with any possible partial match saved in the lookbehind.
@@ -404,23 +468,24 @@ export class MultipartParser {
       this.data(lb, 0, lbLen);
       this.lbLen = 0;
     }
-    // 2. Horspool over the chunk.
+    // 2. Horspool over the chunk: `p` is the index of the window's last byte.
     const skip = this.skip;
     const last = needle[n - 1]!;
-    let s = 0;
-    while (s <= avail - n) {
-      const c = chunk[i + s + n - 1]!;
+    const len = chunk.length;
+    let p = i + n - 1;
+    while (p < len) {
+      const c = chunk[p]!;
       if (c === last) {
-        let j = n - 2;
-        while (j >= 0 && chunk[i + s + j] === needle[j]) j--;
-        if (j < 0) {
-          this.data(chunk, i, i + s);
+        const at = p - n + 1;
+        if (this.matchAt(chunk, at)) {
+          this.data(chunk, i, at);
           this.found();
-          return i + s + n;
+          return p + 1;
         }
       }
-      s += skip[c]!;
+      p += skip[c]!;
     }
+    let s = p - (n - 1) - i;
     // 3. The chunk's tail: the first position whose remaining bytes are a prefix of the needle.
     for (; s < avail; s++) {
       let j = 0;

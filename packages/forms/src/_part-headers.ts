@@ -225,72 +225,331 @@ function decodeExtValue(v: string): string | null {
   return charset === 'utf-8' ? utf8.decode(out.subarray(0, n)) : latin1(out, 0, n);
 }
 
+/** ASCII lowercase of each byte (other bytes unchanged). */
+const LOWER = new Uint8Array(256);
+for (let c = 0; c < 256; c++) LOWER[c] = c >= 0x41 && c <= 0x5a /* A-Z */ ? c | 0x20 : c;
+
 /**
- * Parses one part's header block (`block` holds the lines, each ending in CRLF, without the final
- * empty line). Throws FormError at `offset` (the block's first byte) on anything malformed.
+ * A lowercase ASCII name to compare without regard to ASCII case: its bytes at even indexes, and
+ * after each the bit that a byte may differ by (0x20 for a letter, 0 for anything else).
  */
-export function parsePartHeaders(block: Uint8Array, offset: number): PartInfo {
+function caseless(s: string): Uint8Array {
+  const out = new Uint8Array(2 * s.length);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    out[2 * i] = c;
+    out[2 * i + 1] = c >= 0x61 && c <= 0x7a /* a-z */ ? 0x20 : 0;
+  }
+  return out;
+}
+const CONTENT_DISPOSITION = caseless('content-disposition');
+const CONTENT_TYPE = caseless('content-type');
+const FORM_DATA = caseless('form-data');
+const NAME = caseless('name');
+const FILENAME = caseless('filename');
+const FILENAME_EXT = caseless('filename*');
+
+/** True when `s[from, to)` equals the `caseless` name `lower`, ignoring ASCII case. */
+function strIs(s: string, from: number, to: number, lower: Uint8Array): boolean {
+  const n = lower.length;
+  if (2 * (to - from) !== n) return false;
+  for (let k = 0; k < n; k += 2) {
+    if ((s.charCodeAt(from + (k >>> 1)) | lower[k + 1]!) !== lower[k]) return false;
+  }
+  return true;
+}
+
+/** True when `buf[from, to)` equals the `caseless` name `lower`, ignoring ASCII case. */
+function bytesAre(buf: Uint8Array, from: number, to: number, lower: Uint8Array): boolean {
+  const n = lower.length;
+  if (2 * (to - from) !== n) return false;
+  for (let k = 0; k < n; k += 2) {
+    if ((buf[from + (k >>> 1)]! | lower[k + 1]!) !== lower[k]) return false;
+  }
+  return true;
+}
+
+// What parseDisposition found (module scratch: set by each call, read right after it).
+let dispName: string | undefined;
+let dispFilename: string | undefined;
+let dispFilenameExt: string | undefined;
+
+/**
+ * The parameters of a Content-Disposition value from `i` (after the `form-data` token): the same
+ * grammar as `parseParams(s, i, false)`, but keeps only `name`, `filename` and `filename*` (in the
+ * scratch variables above) and allocates nothing for them but their values. Returns false on a
+ * syntax error or a repeated parameter name.
+ */
+function parseDisposition(s: string, i: number): boolean {
+  dispName = undefined;
+  dispFilename = undefined;
+  dispFilenameExt = undefined;
+  let others: string[] | null = null;
+  const len = s.length;
+  for (;;) {
+    i = skipOws(s, i);
+    if (i === len) return true;
+    if (s.charCodeAt(i) !== 0x3b /* ; */) return false;
+    i = skipOws(s, i + 1);
+    if (i === len) return true; // a trailing ";" is tolerated (curl, some proxies)
+    const ns = i;
+    const ne = tokenEnd(s, i);
+    if (ne === i) return false;
+    i = skipOws(s, ne);
+    if (s.charCodeAt(i) !== 0x3d /* = */) return false;
+    i = skipOws(s, i + 1);
+    let value: string;
+    if (s.charCodeAt(i) === 0x22 /* " */) {
+      // No escapes: browsers send backslashes literally (see parseParams).
+      const q = s.indexOf('"', i + 1);
+      if (q < 0) return false; // unterminated quoted-string
+      value = s.slice(i + 1, q);
+      i = q + 1;
+    } else {
+      const ve = tokenEnd(s, i);
+      if (ve === i) return false;
+      value = s.slice(i, ve);
+      i = ve;
+    }
+    if (strIs(s, ns, ne, NAME)) {
+      if (dispName !== undefined) return false;
+      dispName = value;
+    } else if (strIs(s, ns, ne, FILENAME)) {
+      if (dispFilename !== undefined) return false;
+      dispFilename = value;
+    } else if (strIs(s, ns, ne, FILENAME_EXT)) {
+      if (dispFilenameExt !== undefined) return false;
+      dispFilenameExt = value;
+    } else {
+      const other = s.slice(ns, ne).toLowerCase();
+      if (others === null) others = [other];
+      else if (others.includes(other)) return false;
+      else others.push(other);
+    }
+  }
+}
+
+const DISP_OK = 0;
+const DISP_NOT_FORM_DATA = 1;
+const DISP_MALFORMED = 2;
+
+/** A Content-Disposition value (a string): `form-data` then the parameters. */
+function dispositionString(s: string): number {
+  const te = tokenEnd(s, 0);
+  if (!strIs(s, 0, te, FORM_DATA)) return DISP_NOT_FORM_DATA;
+  return parseDisposition(s, te) ? DISP_OK : DISP_MALFORMED;
+}
+
+/**
+ * `dispositionString(s)` read from the bytes `buf[from, to)` that `s` decodes, one UTF-16 unit per
+ * byte (so byte `k` is `s[k - from]` and a byte >= 0x80 is no delimiter, like its U+FFFD). Values
+ * are sliced from `s`.
+ */
+function dispositionBytes(buf: Uint8Array, from: number, to: number, s: string): number {
+  let i = from;
+  while (i < to && TCHAR[buf[i]!] === 1) i++;
+  if (!bytesAre(buf, from, i, FORM_DATA)) return DISP_NOT_FORM_DATA;
+  dispName = undefined;
+  dispFilename = undefined;
+  dispFilenameExt = undefined;
+  let others: string[] | null = null;
+  for (;;) {
+    while (i < to && (buf[i] === 0x20 /* SP */ || buf[i] === 0x09) /* HTAB */) i++;
+    if (i === to) return DISP_OK;
+    if (buf[i] !== 0x3b /* ; */) return DISP_MALFORMED;
+    i++;
+    while (i < to && (buf[i] === 0x20 /* SP */ || buf[i] === 0x09) /* HTAB */) i++;
+    if (i === to) return DISP_OK; // a trailing ";" is tolerated (curl, some proxies)
+    const ns = i;
+    while (i < to && TCHAR[buf[i]!] === 1) i++;
+    const ne = i;
+    if (ne === ns) return DISP_MALFORMED;
+    while (i < to && (buf[i] === 0x20 /* SP */ || buf[i] === 0x09) /* HTAB */) i++;
+    if (i === to || buf[i] !== 0x3d /* = */) return DISP_MALFORMED;
+    i++;
+    while (i < to && (buf[i] === 0x20 /* SP */ || buf[i] === 0x09) /* HTAB */) i++;
+    let value: string;
+    if (i < to && buf[i] === 0x22 /* " */) {
+      // No escapes: browsers send backslashes literally (see parseParams).
+      let q = i + 1;
+      while (q < to && buf[q] !== 0x22 /* " */) q++;
+      if (q === to) return DISP_MALFORMED; // unterminated quoted-string
+      value = s.slice(i + 1 - from, q - from);
+      i = q + 1;
+    } else {
+      const vs = i;
+      while (i < to && TCHAR[buf[i]!] === 1) i++;
+      if (i === vs) return DISP_MALFORMED;
+      value = s.slice(vs - from, i - from);
+    }
+    if (bytesAre(buf, ns, ne, NAME)) {
+      if (dispName !== undefined) return DISP_MALFORMED;
+      dispName = value;
+    } else if (bytesAre(buf, ns, ne, FILENAME)) {
+      if (dispFilename !== undefined) return DISP_MALFORMED;
+      dispFilename = value;
+    } else if (bytesAre(buf, ns, ne, FILENAME_EXT)) {
+      if (dispFilenameExt !== undefined) return DISP_MALFORMED;
+      dispFilenameExt = value;
+    } else {
+      const other = s.slice(ns - from, ne - from).toLowerCase();
+      if (others === null) others = [other];
+      else if (others.includes(other)) return DISP_MALFORMED;
+      else others.push(other);
+    }
+  }
+}
+
+function badHeader(offset: number, why: string): FormError {
+  return new FormError(FormErrorCode.FORM_BAD_PART_HEADER, offset, why);
+}
+
+/** Where the block parsed by the last successful `parsePartHeaders` call ended (module scratch). */
+let blockEnd = 0;
+
+/** The index just after the final CRLF of the block the last successful `parsePartHeaders` read. */
+export function partHeadersEnd(): number {
+  return blockEnd;
+}
+
+/**
+ * Parses one part's header block from `buf[start]`: header lines, each ending in CRLF, then the
+ * empty line (CRLF), all before `stop`. On success returns the part's `PartInfo`, and
+ * `partHeadersEnd()` gives the index after the empty line.
+ *
+ * `fast === false`: the block has been checked byte by byte already (every CR followed by LF, no
+ * bare LF, within its size limit); anything malformed throws FormError at `offset` (the block's
+ * first byte). `fast === true`: the block is parsed in place from a chunk, unchecked and perhaps
+ * incomplete; anything unusual (the end not reached before `stop`, a bare CR or LF, any error)
+ * returns null without side effects, and the caller reads the block the checked way, which throws
+ * the right error at the right offset.
+ */
+export function parsePartHeaders(
+  buf: Uint8Array,
+  offset: number,
+  start: number,
+  stop: number,
+  fast: boolean,
+): PartInfo | null {
   const headers: string[] = [];
   let disposition: string | undefined;
+  let dvs = 0; // where the Content-Disposition value's bytes are: buf[dvs, dve)
+  let dve = 0;
   let contentType: string | undefined;
-  let lineStart = 0;
-  const bad = (why: string): FormError => new FormError(FormErrorCode.FORM_BAD_PART_HEADER, offset, why);
-  while (lineStart < block.length) {
-    let lineEnd = lineStart;
-    while (block[lineEnd] !== 0x0d /* CR */) lineEnd++; // every line ends in CRLF (checked on input)
-    let colon = lineStart;
-    while (colon < lineEnd) {
-      const c = block[colon]!;
-      if (TCHAR[c] === 0) break;
-      colon++;
+  let pos = start;
+  for (;;) {
+    if (pos >= stop) {
+      if (fast) return null;
+      throw badHeader(offset, 'no end of part headers');
     }
+    if (buf[pos] === 0x0d /* CR */) {
+      // The empty line ends the block.
+      if (pos + 1 < stop && buf[pos + 1] === 0x0a /* LF */) break;
+      if (fast) return null;
+      throw badHeader(offset, 'CR without LF');
+    }
+    const lineStart = pos;
+    // Content-Disposition first (every part has one), without the tchar scan when it matches.
+    let known = 0; // 1: Content-Disposition, 2: Content-Type, 0: another name
+    if (
+      pos + 19 < stop &&
+      buf[pos + 19] === 0x3a /* : */ &&
+      bytesAre(buf, pos, pos + 19, CONTENT_DISPOSITION)
+    ) {
+      pos += 19;
+      known = 1;
+    } else {
+      while (pos < stop && TCHAR[buf[pos]!] === 1) pos++; // stops at ":", CR or LF at the latest
+      if (bytesAre(buf, lineStart, pos, CONTENT_TYPE)) known = 2;
+      else if (bytesAre(buf, lineStart, pos, CONTENT_DISPOSITION)) known = 1;
+    }
+    const colon = pos;
     // RFC 9110 section 5.1: field-name is a token; no whitespace before ":" (RFC 9112 section 5.1);
     // a line starting with whitespace is obs-fold (RFC 9112 section 5.2), rejected.
-    if (colon === lineStart || colon === lineEnd || block[colon] !== 0x3a /* : */) {
-      throw bad('malformed header line');
+    if (colon === lineStart || colon >= stop || buf[colon] !== 0x3a /* : */) {
+      if (fast) return null;
+      throw badHeader(offset, 'malformed header line');
     }
     // Control characters in values are accepted: the WHATWG HTML multipart/form-data encoding
     // escapes only CR, LF and `"`, so browsers send other controls in names and file names raw
-    // (safeFilename strips them). CR and LF cannot occur here: they end lines.
+    // (safeFilename strips them). CR and LF end the line: CRLF, or (unchecked input) an error.
+    let lineEnd = colon + 1;
+    for (;;) {
+      if (lineEnd >= stop) {
+        if (fast) return null;
+        throw badHeader(offset, 'no end of part headers');
+      }
+      const c = buf[lineEnd]!;
+      if (c <= 0x0d /* CR */) {
+        if (c === 0x0d /* CR */) break;
+        if (c === 0x0a /* LF */) {
+          if (fast) return null;
+          throw badHeader(offset, 'bare LF in part headers');
+        }
+      }
+      lineEnd++;
+    }
+    if (lineEnd + 1 >= stop || buf[lineEnd + 1] !== 0x0a /* LF */) {
+      if (fast) return null;
+      throw badHeader(offset, 'CR without LF');
+    }
     // OWS around the value (RFC 9110 section 5.5) is SP / HTAB only.
     let vs = colon + 1;
     let ve = lineEnd;
-    while (vs < ve && (block[vs] === 0x20 /* SP */ || block[vs] === 0x09) /* HTAB */) vs++;
-    while (ve > vs && (block[ve - 1] === 0x20 /* SP */ || block[ve - 1] === 0x09) /* HTAB */) ve--;
-    const name = latin1(block, lineStart, colon).toLowerCase();
-    const value = utf8.decode(block.subarray(vs, ve));
-    headers.push(name, value);
-    if (name === 'content-disposition') {
-      if (disposition !== undefined) throw bad('repeated Content-Disposition');
+    while (vs < ve && (buf[vs] === 0x20 /* SP */ || buf[vs] === 0x09) /* HTAB */) vs++;
+    while (ve > vs && (buf[ve - 1] === 0x20 /* SP */ || buf[ve - 1] === 0x09) /* HTAB */) ve--;
+    // A plain view (a Buffer's subarray would go through its species constructor).
+    const value = vs === ve ? '' : utf8.decode(new Uint8Array(buf.buffer, buf.byteOffset + vs, ve - vs));
+    if (known === 1) {
+      if (disposition !== undefined) {
+        if (fast) return null;
+        throw badHeader(offset, 'repeated Content-Disposition');
+      }
+      headers.push('content-disposition', value);
       disposition = value;
-    } else if (name === 'content-type') {
-      if (contentType !== undefined) throw bad('repeated Content-Type');
+      dvs = vs;
+      dve = ve;
+    } else if (known === 2) {
+      if (contentType !== undefined) {
+        if (fast) return null;
+        throw badHeader(offset, 'repeated Content-Type');
+      }
+      headers.push('content-type', value);
       contentType = value;
+    } else {
+      let name = '';
+      for (let k = lineStart; k < colon; k++) name += String.fromCharCode(LOWER[buf[k]!]!);
+      headers.push(name, value);
     }
-    lineStart = lineEnd + 2;
+    pos = lineEnd + 2;
   }
-  if (disposition === undefined) throw bad('no Content-Disposition');
+  const end = pos + 2;
+  // From here on the whole block is well-formed: a fast parse may throw what a checked one would.
+  if (disposition === undefined) throw badHeader(offset, 'no Content-Disposition');
   // RFC 7578 section 4.2: `Content-Disposition: form-data; name="..."`.
-  const te = tokenEnd(disposition, 0);
-  if (disposition.slice(0, te).toLowerCase() !== 'form-data')
-    throw bad('Content-Disposition is not form-data');
-  const params = parseParams(disposition, te, false);
-  if (params === null) throw bad('malformed Content-Disposition parameters');
-  const name = params.get('name');
-  if (name === undefined) throw bad('no name parameter');
-  let filename = params.get('filename');
-  const ext = params.get('filename*');
+  // One UTF-16 unit per byte (ASCII, or single bytes that became U+FFFD): the bytes are read in
+  // place. Otherwise (multi-byte characters, a BOM) the decoded string is.
+  const how =
+    disposition.length === dve - dvs
+      ? dispositionBytes(buf, dvs, dve, disposition)
+      : dispositionString(disposition);
+  if (how === DISP_NOT_FORM_DATA) throw badHeader(offset, 'Content-Disposition is not form-data');
+  if (how === DISP_MALFORMED) throw badHeader(offset, 'malformed Content-Disposition parameters');
+  const name = dispName;
+  if (name === undefined) throw badHeader(offset, 'no name parameter');
+  let filename = dispFilename;
+  const ext = dispFilenameExt;
   if (ext !== undefined) {
     // RFC 8187 / RFC 6266 section 4.3: filename* wins over filename.
     const decoded = decodeExtValue(ext);
-    if (decoded === null) throw bad('malformed filename*');
+    if (decoded === null) throw badHeader(offset, 'malformed filename*');
     filename = decoded;
   }
   let mediaType = 'text/plain';
   let charset: string | undefined;
   if (contentType !== undefined) {
     const mt = parseMediaType(contentType, true);
-    if (mt === null) throw bad('malformed Content-Type');
+    if (mt === null) throw badHeader(offset, 'malformed Content-Type');
     mediaType = mt.type;
     // RFC 7578 section 4.3: multipart/mixed for several files is deprecated; we reject any nesting.
     if (mediaType.startsWith('multipart/')) {
@@ -299,6 +558,7 @@ export function parsePartHeaders(block: Uint8Array, offset: number): PartInfo {
     const cs = mt.params.get('charset');
     if (cs !== undefined) charset = cs.toLowerCase();
   }
+  blockEnd = end;
   return { name, filename, mediaType, charset, headers };
 }
 
