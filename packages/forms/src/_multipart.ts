@@ -219,6 +219,13 @@ export class MultipartParser {
           break;
         case State.AfterBoundary: {
           const c = chunk[i]!;
+          if (c === 0x0d /* CR */ && chunk[i + 1] === 0x0a /* LF */) {
+            // The usual CRLF after the boundary, both bytes here: straight to the part's headers.
+            i += 2;
+            this.startPart(i);
+            if (i < len) i = this.headers(chunk, i);
+            break;
+          }
           if (c === 0x2d /* - */) this.state = State.CloseDash;
           else if (c === 0x0d /* CR */) this.state = State.BoundaryCr;
           else if (c === 0x20 /* SP */ || c === 0x09 /* HTAB */) this.state = State.Padding;
@@ -290,7 +297,7 @@ export class MultipartParser {
     const room = this.limits.maxPartHeaderBytes - this.headerLen;
     const stop = room < len - i ? i + room : len;
     if (this.headerLen === 0) {
-      const info = parsePartHeaders(chunk, this.headerStart, i, stop, true);
+      const info = parsePartHeaders(chunk, this.dataView(chunk), this.headerStart, i, stop, true);
       if (info !== null) {
         const end = partHeadersEnd();
         this.startBody(info, this.consumed + end);
@@ -354,12 +361,14 @@ export class MultipartParser {
   private endHeaders(chunk: Uint8Array, from: number, end: number): void {
     let info: PartInfo | null;
     if (this.bufLen === 0) {
-      info = parsePartHeaders(chunk, this.headerStart, from, end, false);
+      info = parsePartHeaders(chunk, this.dataView(chunk), this.headerStart, from, end, false);
     } else {
       this.keep(chunk, from, end);
       const n = this.bufLen;
       this.bufLen = 0;
-      info = parsePartHeaders(this.headerBuf, this.headerStart, 0, n, false);
+      const buf = this.headerBuf;
+      const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+      info = parsePartHeaders(buf, dv, this.headerStart, 0, n, false);
     }
     this.startBody(info!, this.consumed + end);
   }
@@ -410,13 +419,19 @@ export class MultipartParser {
     this.state = State.AfterBoundary;
   }
 
-  /**
-   * Whether the needle is at `chunk[at]` (its last byte is known to match): four bytes at a time
-   * through a DataView over the chunk, made once per `write`, then the rest byte by byte.
-   */
-  private matchAt(chunk: Uint8Array, at: number): boolean {
+  /** A DataView over `chunk`, the chunk of the current `write` (made once per call, on first use). */
+  private dataView(chunk: Uint8Array): DataView {
     let dv = this.view;
     if (dv === null) dv = this.view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    return dv;
+  }
+
+  /**
+   * Whether the needle is at `chunk[at]` (its last byte is known to match): four bytes at a time
+   * through the chunk's DataView, then the rest byte by byte.
+   */
+  private matchAt(chunk: Uint8Array, at: number): boolean {
+    const dv = this.dataView(chunk);
     const words = this.needleWords;
     const nw = words.length;
     for (let k = 0; k < nw; k++) {

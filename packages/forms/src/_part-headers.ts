@@ -230,41 +230,70 @@ const LOWER = new Uint8Array(256);
 for (let c = 0; c < 256; c++) LOWER[c] = c >= 0x41 && c <= 0x5a /* A-Z */ ? c | 0x20 : c;
 
 /**
- * A lowercase ASCII name to compare without regard to ASCII case: its bytes at even indexes, and
- * after each the bit that a byte may differ by (0x20 for a letter, 0 for anything else).
+ * A lowercase ASCII name to compare without regard to ASCII case. `pairs`: each byte, then the bit
+ * that a byte of the input may differ by (0x20 for a letter, 0 for anything else); `words` and
+ * `masks`: the same for the first `4 * floor(length / 4)` bytes, four at a time (little-endian).
  */
-function caseless(s: string): Uint8Array {
-  const out = new Uint8Array(2 * s.length);
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    out[2 * i] = c;
-    out[2 * i + 1] = c >= 0x61 && c <= 0x7a /* a-z */ ? 0x20 : 0;
-  }
-  return out;
-}
-const CONTENT_DISPOSITION = caseless('content-disposition');
-const CONTENT_TYPE = caseless('content-type');
-const FORM_DATA = caseless('form-data');
-const NAME = caseless('name');
-const FILENAME = caseless('filename');
-const FILENAME_EXT = caseless('filename*');
+class Caseless {
+  readonly length: number;
+  readonly pairs: Uint8Array;
+  readonly words: Int32Array;
+  readonly masks: Int32Array;
 
-/** True when `s[from, to)` equals the `caseless` name `lower`, ignoring ASCII case. */
-function strIs(s: string, from: number, to: number, lower: Uint8Array): boolean {
-  const n = lower.length;
-  if (2 * (to - from) !== n) return false;
-  for (let k = 0; k < n; k += 2) {
-    if ((s.charCodeAt(from + (k >>> 1)) | lower[k + 1]!) !== lower[k]) return false;
+  constructor(s: string) {
+    const n = s.length;
+    this.length = n;
+    this.pairs = new Uint8Array(2 * n);
+    const bytes = new Uint8Array(n);
+    const bits = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      bytes[i] = c;
+      bits[i] = c >= 0x61 && c <= 0x7a /* a-z */ ? 0x20 : 0;
+      this.pairs[2 * i] = c;
+      this.pairs[2 * i + 1] = bits[i]!;
+    }
+    this.words = new Int32Array(n >>> 2);
+    this.masks = new Int32Array(n >>> 2);
+    const wv = new DataView(bytes.buffer);
+    const mv = new DataView(bits.buffer);
+    for (let k = 0; k < this.words.length; k++) {
+      this.words[k] = wv.getInt32(4 * k, true);
+      this.masks[k] = mv.getInt32(4 * k, true);
+    }
+  }
+}
+const CONTENT_DISPOSITION = new Caseless('content-disposition');
+const CONTENT_TYPE = new Caseless('content-type');
+const FORM_DATA = new Caseless('form-data');
+const NAME = new Caseless('name');
+const FILENAME = new Caseless('filename');
+const FILENAME_EXT = new Caseless('filename*');
+
+/** True when `s[from, to)` equals `name`, ignoring ASCII case. */
+function strIs(s: string, from: number, to: number, name: Caseless): boolean {
+  const n = name.length;
+  if (to - from !== n) return false;
+  const pairs = name.pairs;
+  for (let k = 0; k < n; k++) {
+    if ((s.charCodeAt(from + k) | pairs[2 * k + 1]!) !== pairs[2 * k]) return false;
   }
   return true;
 }
 
-/** True when `buf[from, to)` equals the `caseless` name `lower`, ignoring ASCII case. */
-function bytesAre(buf: Uint8Array, from: number, to: number, lower: Uint8Array): boolean {
-  const n = lower.length;
-  if (2 * (to - from) !== n) return false;
-  for (let k = 0; k < n; k += 2) {
-    if ((buf[from + (k >>> 1)]! | lower[k + 1]!) !== lower[k]) return false;
+/** True when `buf[from, to)` equals `name`, ignoring ASCII case; `dv` is a DataView over `buf`. */
+function bytesAre(buf: Uint8Array, dv: DataView, from: number, to: number, name: Caseless): boolean {
+  const n = name.length;
+  if (to - from !== n) return false;
+  const words = name.words;
+  const masks = name.masks;
+  const nw = words.length;
+  for (let k = 0; k < nw; k++) {
+    if ((dv.getInt32(from + 4 * k, true) | masks[k]!) !== words[k]) return false;
+  }
+  const pairs = name.pairs;
+  for (let k = 4 * nw; k < n; k++) {
+    if ((buf[from + k]! | pairs[2 * k + 1]!) !== pairs[2 * k]) return false;
   }
   return true;
 }
@@ -345,10 +374,10 @@ function dispositionString(s: string): number {
  * byte (so byte `k` is `s[k - from]` and a byte >= 0x80 is no delimiter, like its U+FFFD). Values
  * are sliced from `s`.
  */
-function dispositionBytes(buf: Uint8Array, from: number, to: number, s: string): number {
+function dispositionBytes(buf: Uint8Array, dv: DataView, from: number, to: number, s: string): number {
   let i = from;
   while (i < to && TCHAR[buf[i]!] === 1) i++;
-  if (!bytesAre(buf, from, i, FORM_DATA)) return DISP_NOT_FORM_DATA;
+  if (!bytesAre(buf, dv, from, i, FORM_DATA)) return DISP_NOT_FORM_DATA;
   dispName = undefined;
   dispFilename = undefined;
   dispFilenameExt = undefined;
@@ -382,13 +411,13 @@ function dispositionBytes(buf: Uint8Array, from: number, to: number, s: string):
       if (i === vs) return DISP_MALFORMED;
       value = s.slice(vs - from, i - from);
     }
-    if (bytesAre(buf, ns, ne, NAME)) {
+    if (bytesAre(buf, dv, ns, ne, NAME)) {
       if (dispName !== undefined) return DISP_MALFORMED;
       dispName = value;
-    } else if (bytesAre(buf, ns, ne, FILENAME)) {
+    } else if (bytesAre(buf, dv, ns, ne, FILENAME)) {
       if (dispFilename !== undefined) return DISP_MALFORMED;
       dispFilename = value;
-    } else if (bytesAre(buf, ns, ne, FILENAME_EXT)) {
+    } else if (bytesAre(buf, dv, ns, ne, FILENAME_EXT)) {
       if (dispFilenameExt !== undefined) return DISP_MALFORMED;
       dispFilenameExt = value;
     } else {
@@ -414,7 +443,7 @@ export function partHeadersEnd(): number {
 
 /**
  * Parses one part's header block from `buf[start]`: header lines, each ending in CRLF, then the
- * empty line (CRLF), all before `stop`. On success returns the part's `PartInfo`, and
+ * empty line (CRLF), all before `stop`. `dv` is a DataView over the same bytes as `buf`. On success returns the part's `PartInfo`, and
  * `partHeadersEnd()` gives the index after the empty line.
  *
  * `fast === false`: the block has been checked byte by byte already (every CR followed by LF, no
@@ -426,6 +455,7 @@ export function partHeadersEnd(): number {
  */
 export function parsePartHeaders(
   buf: Uint8Array,
+  dv: DataView,
   offset: number,
   start: number,
   stop: number,
@@ -454,14 +484,14 @@ export function parsePartHeaders(
     if (
       pos + 19 < stop &&
       buf[pos + 19] === 0x3a /* : */ &&
-      bytesAre(buf, pos, pos + 19, CONTENT_DISPOSITION)
+      bytesAre(buf, dv, pos, pos + 19, CONTENT_DISPOSITION)
     ) {
       pos += 19;
       known = 1;
     } else {
       while (pos < stop && TCHAR[buf[pos]!] === 1) pos++; // stops at ":", CR or LF at the latest
-      if (bytesAre(buf, lineStart, pos, CONTENT_TYPE)) known = 2;
-      else if (bytesAre(buf, lineStart, pos, CONTENT_DISPOSITION)) known = 1;
+      if (bytesAre(buf, dv, lineStart, pos, CONTENT_TYPE)) known = 2;
+      else if (bytesAre(buf, dv, lineStart, pos, CONTENT_DISPOSITION)) known = 1;
     }
     const colon = pos;
     // RFC 9110 section 5.1: field-name is a token; no whitespace before ":" (RFC 9112 section 5.1);
@@ -531,7 +561,7 @@ export function parsePartHeaders(
   // place. Otherwise (multi-byte characters, a BOM) the decoded string is.
   const how =
     disposition.length === dve - dvs
-      ? dispositionBytes(buf, dvs, dve, disposition)
+      ? dispositionBytes(buf, dv, dvs, dve, disposition)
       : dispositionString(disposition);
   if (how === DISP_NOT_FORM_DATA) throw badHeader(offset, 'Content-Disposition is not form-data');
   if (how === DISP_MALFORMED) throw badHeader(offset, 'malformed Content-Disposition parameters');
