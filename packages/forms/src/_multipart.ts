@@ -46,7 +46,7 @@ export const DEFAULT_MULTIPART_LIMITS: Readonly<MultipartLimits> = Object.freeze
 
 /**
  * Event callbacks. A callback may throw; the error propagates out of `write()`/`end()` and the
- * parser is then unusable.
+ * parser is then failed (until `reset()`).
  */
 export interface MultipartCallbacks {
   /** A part's header block was parsed. */
@@ -89,7 +89,8 @@ type State = (typeof State)[keyof typeof State];
 /**
  * Incremental multipart/form-data parser. Feed the body with `write(chunk)` in any split, then
  * call `end()`. Throws `FormError` (with `code`, `status` and the byte `offset`) on malformed input
- * or a limit; after an error every call throws the same error.
+ * or a limit; after an error every call throws the same error until `reset()`, which also readies
+ * the parser for the next body.
  */
 export class MultipartParser {
   private readonly cb: MultipartCallbacks;
@@ -174,14 +175,22 @@ export class MultipartParser {
     this.headerBuf = new Uint8Array(Math.min(this.limits.maxPartHeaderBytes, 1024));
   }
 
+  /**
+   * Bytes of the current body taken so far: the sum of the chunks of the `write` calls that
+   * returned since construction or `reset()` (a call that throws adds none). `end()` leaves it.
+   */
+  get bytesRead(): number {
+    return this.consumed;
+  }
+
   /** Feeds the next bytes of the body. The chunk is not retained after the call returns. */
   write(chunk: Uint8Array): void {
     if (this.failed) throw this.error;
     try {
       const room = this.limits.maxTotalBytes - this.consumed;
       if (chunk.length > room) {
+        // Parse up to the limit, so the outcome does not depend on how the body was split.
         this.run(chunk.subarray(0, room));
-        this.consumed += room;
         throw new FormError(FormErrorCode.FORM_TOO_LARGE, this.limits.maxTotalBytes, 'body too large');
       }
       this.run(chunk);
@@ -199,6 +208,34 @@ export class MultipartParser {
     if (this.state !== State.Epilogue) {
       this.fail(new FormError(FormErrorCode.FORM_UNEXPECTED_END, this.consumed, 'no close delimiter'));
     }
+  }
+
+  /**
+   * Forgets the current body and any error: the parser is ready for a new body, with the same
+   * boundary, callbacks and limits, as if just constructed. Call it between bodies, not from a
+   * callback.
+   */
+  reset(): void {
+    this.state = State.Preamble;
+    this.error = null;
+    this.failed = false;
+    this.consumed = 0;
+    this.view = null;
+    // As in the constructor: the first delimiter may open the body without a preceding CRLF.
+    this.lookbehind[0] = 0x0d; // CR
+    this.lookbehind[1] = 0x0a; // LF
+    this.lbLen = 2;
+    this.bufLen = 0;
+    this.headerLen = 0;
+    this.lineLen = 0;
+    this.headerStart = 0;
+    this.parts = 0;
+    this.fields = 0;
+    this.files = 0;
+    this.isFile = false;
+    this.bodyStart = 0;
+    this.bodyBytes = 0;
+    this.bodyLimit = 0;
   }
 
   private fail(err: unknown): never {
