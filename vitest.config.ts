@@ -23,6 +23,10 @@ export default defineConfig({
         extends: true as const,
         test: { name, root: `packages/${name}`, include: ['test/**/*.test.ts'] },
       })),
+      {
+        extends: true as const,
+        test: { name: 'inspector', root: 'packages/inspector', include: ['test/**/*.test.ts'] },
+      },
       { extends: true as const, test: { name: 'demo', root: 'apps/demo', include: ['test/**/*.test.ts'] } },
       { extends: true as const, test: { name: 'scripts', root: 'scripts', include: ['test/**/*.test.ts'] } },
       {
