@@ -89,8 +89,8 @@ the server answered <b class="refused-status">${f.status}</b> and closed the con
 
 function routeSection(e: InspectorEntry): string {
   if (e.route === null)
-    return e.refused !== null && e.request.method === null
-      ? '<p class="route">not routed: the server refused the request before any handler saw it</p>'
+    return e.refused !== null
+      ? '<p class="route">not routed: the server refused the request and answered it itself</p>'
       : '<p class="route muted">no route reported</p>';
   const params =
     Object.keys(e.route.params).length > 0
