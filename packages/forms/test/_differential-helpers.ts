@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module';
 import busboy from 'busboy';
 import { FormError } from '../src/_errors';
-import { MultipartParser } from '../src/_multipart';
+import { DEFAULT_MULTIPART_LIMITS, type MultipartLimits, MultipartParser } from '../src/_multipart';
 import { parseContentType } from '../src/_part-headers';
 
 // ---------------------------------------------------------------------------------------------
@@ -42,7 +42,12 @@ export interface StrataResult {
  * Parses `body` (Content-Type `contentType`) cut at `cuts` (ascending). Anything thrown that is not
  * a `FormError` propagates (a test failure).
  */
-export function strata(body: Uint8Array, contentType: string, cuts: readonly number[] = []): StrataResult {
+export function strata(
+  body: Uint8Array,
+  contentType: string,
+  cuts: readonly number[] = [],
+  limits: Partial<MultipartLimits> = {},
+): StrataResult {
   const result: StrataResult = { parts: [], ended: 0, done: false, error: null };
   let chunks: Buffer[] = [];
   const flush = () => {
@@ -53,29 +58,33 @@ export function strata(body: Uint8Array, contentType: string, cuts: readonly num
   };
   try {
     const { boundary } = parseContentType(contentType);
-    const p = new MultipartParser(boundary, {
-      onPartStart(info) {
-        flush();
-        result.parts.push({
-          name: info.name,
-          filename: info.filename,
-          mediaType: info.mediaType,
-          charset: info.charset,
-          headers: info.headers,
-          body: new Uint8Array(0),
-        });
+    const p = new MultipartParser(
+      boundary,
+      {
+        onPartStart(info) {
+          flush();
+          result.parts.push({
+            name: info.name,
+            filename: info.filename,
+            mediaType: info.mediaType,
+            charset: info.charset,
+            headers: info.headers,
+            body: new Uint8Array(0),
+          });
+        },
+        onPartData(view) {
+          chunks.push(Buffer.from(view)); // the view is only valid during the call
+        },
+        onPartEnd() {
+          flush();
+          result.ended++;
+        },
+        onEnd() {
+          result.done = true;
+        },
       },
-      onPartData(view) {
-        chunks.push(Buffer.from(view)); // the view is only valid during the call
-      },
-      onPartEnd() {
-        flush();
-        result.ended++;
-      },
-      onEnd() {
-        result.done = true;
-      },
-    });
+      limits,
+    );
     let from = 0;
     for (const c of [...cuts, body.length]) {
       p.write(body.subarray(from, c));
@@ -108,11 +117,12 @@ export function strataEveryChunking(
   body: Uint8Array,
   contentType: string,
   splits: 'all' | readonly (readonly number[])[],
+  limits: Partial<MultipartLimits> = {},
 ): StrataResult {
-  const whole = strata(body, contentType);
+  const whole = strata(body, contentType, [], limits);
   const want = strataKey(whole);
   const check = (cuts: readonly number[], how: string) => {
-    const got = strataKey(strata(body, contentType, cuts));
+    const got = strataKey(strata(body, contentType, cuts, limits));
     if (got !== want) throw new Error(`${how} differs from the whole body:\n${got}\n${want}`);
   };
   check(
@@ -524,24 +534,37 @@ export function modelHeaders(block: Uint8Array): Omit<ModelPart, 'body'> | { cod
   return { name, filename, mediaType, charset };
 }
 
-/** The whole-body verdict for `boundary` (RFC 2046 section 5.1.1 framing, then `modelHeaders`). */
-export function model(body: Uint8Array, boundary: string): ModelResult {
+/**
+ * The whole-body verdict for `boundary` (RFC 2046 section 5.1.1 framing, then `modelHeaders`) under
+ * `limits` (the README's limits table).
+ */
+export function model(
+  body: Uint8Array,
+  boundary: string,
+  limits: Partial<MultipartLimits> = {},
+): ModelResult {
+  const L = { ...DEFAULT_MULTIPART_LIMITS, ...limits };
+  if (body.length <= L.maxTotalBytes) return modelCore(body, boundary, L);
+  // Only the first maxTotalBytes bytes are parsed; an error in them wins, else FORM_TOO_LARGE.
+  const r = modelCore(body.subarray(0, L.maxTotalBytes), boundary, L);
+  if (r.error !== null && r.error.code !== 'FORM_UNEXPECTED_END') return r;
+  return { ...r, epilogue: -1, error: { code: 'FORM_TOO_LARGE', offset: L.maxTotalBytes } };
+}
+
+function modelCore(body: Uint8Array, boundary: string, L: MultipartLimits): ModelResult {
   const hay = Buffer.concat([Buffer.from('\r\n'), Buffer.from(body)]); // the first delimiter's CRLF may be absent
   const needle = Buffer.from(`\r\n--${boundary}`, 'latin1');
   const parts: ModelPart[] = [];
   const segments: Segment[] = [];
-  const end = (at = body.length): ModelResult => ({
-    parts,
-    segments,
-    epilogue: -1,
-    error: { code: 'FORM_UNEXPECTED_END', offset: at },
-  });
-  const fail = (code: string, hayOffset: number): ModelResult => ({
+  const result = (code: string, hayOffset: number): ModelResult => ({
     parts,
     segments,
     epilogue: -1,
     error: { code, offset: hayOffset - 2 },
   });
+  const end = () => result('FORM_UNEXPECTED_END', hay.length);
+  let fields = 0;
+  let files = 0;
   let pos = hay.indexOf(needle);
   if (pos === -1) return end();
   for (;;) {
@@ -550,46 +573,65 @@ export function model(body: Uint8Array, boundary: string): ModelResult {
     if (hay[i] === 0x2d) {
       if (i + 1 >= hay.length) return end();
       if (hay[i + 1] === 0x2d) return { parts, segments, epilogue: i, error: null };
-      return fail('FORM_BAD_BOUNDARY', i + 1);
+      return result('FORM_BAD_BOUNDARY', i + 1);
     }
     const padFrom = i;
     while (i < hay.length && (hay[i] === 0x20 || hay[i] === 0x09)) i++;
     if (i >= hay.length) return end();
-    if (hay[i] !== 0x0d) return fail('FORM_BAD_BOUNDARY', i);
+    if (hay[i] !== 0x0d) return result('FORM_BAD_BOUNDARY', i);
     if (i + 1 >= hay.length) return end();
-    if (hay[i + 1] !== 0x0a) return fail('FORM_BAD_BOUNDARY', i + 1);
+    if (hay[i + 1] !== 0x0a) return result('FORM_BAD_BOUNDARY', i + 1);
+    const h = i + 2;
     const seg: Segment = {
       delimiter: pos,
       padding: hay.subarray(padFrom, i).toString('latin1'),
       block: undefined,
-      headerStart: i + 2 - 2,
+      headerStart: h - 2,
       bodyStart: -1,
     };
     segments.push(seg);
-    const h = i + 2;
+    if (segments.length > L.maxParts) return result('FORM_TOO_MANY_PARTS', h);
+    // The header section: lines ending in CRLF up to an empty one, at most maxPartHeaderBytes.
     let j = h;
     let lineLen = 0;
+    let afterCr = false;
     for (;;) {
       if (j >= hay.length) return end();
-      if (hay[j] === 0x0a) return fail('FORM_BAD_PART_HEADER', j);
-      if (hay[j] !== 0x0d) {
-        lineLen++;
-        j++;
-        continue;
-      }
-      if (j + 1 >= hay.length) return end();
-      if (hay[j + 1] !== 0x0a) return fail('FORM_BAD_PART_HEADER', j + 1);
-      j += 2;
-      if (lineLen === 0) break;
-      lineLen = 0;
+      if (j - h >= L.maxPartHeaderBytes)
+        return result('FORM_PART_HEADERS_TOO_LARGE', h + L.maxPartHeaderBytes);
+      const c = hay[j]!;
+      j++;
+      if (afterCr) {
+        if (c !== 0x0a) return result('FORM_BAD_PART_HEADER', j - 1);
+        afterCr = false;
+        if (lineLen === 0) break;
+        lineLen = 0;
+      } else if (c === 0x0d) afterCr = true;
+      else if (c === 0x0a) return result('FORM_BAD_PART_HEADER', j - 1);
+      else lineLen++;
     }
     seg.block = new Uint8Array(hay.subarray(h, j - 2));
     seg.bodyStart = j - 2;
     const info = modelHeaders(seg.block);
-    if ('code' in info) return fail(info.code, h);
+    if ('code' in info) return result(info.code, h);
+    const isFile = info.filename !== undefined;
+    if (isFile && ++files > L.maxFiles) return result('FORM_TOO_MANY_FILES', h);
+    if (!isFile && ++fields > L.maxFields) return result('FORM_TOO_MANY_FIELDS', h);
+    const part: ModelPart = { ...info, body: new Uint8Array(0) };
+    parts.push(part);
+    const limit = isFile ? L.maxFileBytes : L.maxFieldBytes;
+    const tooLarge = () => result(isFile ? 'FORM_FILE_TOO_LARGE' : 'FORM_FIELD_TOO_LARGE', j + limit);
     const next = hay.indexOf(needle, j);
-    parts.push({ ...info, body: new Uint8Array(hay.subarray(j, next === -1 ? hay.length : next)) });
-    if (next === -1) return end();
+    if (next === -1) {
+      // Unterminated: the bytes that may begin a delimiter are held back, never delivered.
+      let held = Math.min(needle.length - 1, hay.length - j);
+      while (held > 0 && !hay.subarray(hay.length - held).equals(needle.subarray(0, held))) held--;
+      part.body = new Uint8Array(hay.subarray(j, hay.length - held));
+      if (part.body.length > limit) return tooLarge();
+      return end();
+    }
+    part.body = new Uint8Array(hay.subarray(j, next));
+    if (part.body.length > limit) return tooLarge();
     pos = next;
   }
 }

@@ -8,6 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FORM_ERROR_STATUS, FormErrorCode } from '../src/_errors';
+import type { MultipartLimits } from '../src/_multipart';
 import {
   agreesWithBusboy,
   asBusboySees,
@@ -65,8 +66,13 @@ function checkError(r: StrataResult, body: Uint8Array): void {
 }
 
 /** The reference model must give the same verdict: error code and offset, parts, ended bodies. */
-function checkModel(r: StrataResult, body: Uint8Array, boundary: string): void {
-  const m = model(body, boundary);
+function checkModel(
+  r: StrataResult,
+  body: Uint8Array,
+  boundary: string,
+  limits: Partial<MultipartLimits> = {},
+): void {
+  const m = model(body, boundary, limits);
   expect(r.error === null ? null : { code: r.error.code, offset: r.error.offset }).toEqual(m.error);
   const strip = (p: {
     name: string;
@@ -675,15 +681,33 @@ const smallFormArb = fc
     }),
   );
 
+/** Small limits (or none), to reach every limit on small bodies. */
+const limitsArb: fc.Arbitrary<Partial<MultipartLimits>> = fc.oneof(
+  fc.constant({}),
+  fc.record(
+    {
+      maxParts: fc.nat(4),
+      maxFields: fc.nat(3),
+      maxFieldBytes: fc.nat(12),
+      maxFiles: fc.nat(3),
+      maxFileBytes: fc.nat(12),
+      maxPartHeaderBytes: fc.integer({ min: 0, max: 120 }),
+      maxTotalBytes: fc.nat(400),
+    },
+    { requiredKeys: [] },
+  ),
+);
+
 describe('mutated bodies', () => {
-  it('only FormError, the same result for every chunking, the model agrees, every busboy disagreement explained', async () => {
+  it('only FormError, the same result for every chunking, the model agrees (limits too), every busboy disagreement explained', async () => {
     const tally = new Map<string, number>();
     await fc.assert(
       fc.asyncProperty(
         smallFormArb,
         fc.array(mutationArb, { minLength: 1, maxLength: 3 }),
         fc.array(fc.nat(), { minLength: 1, maxLength: 3 }),
-        async (f, mutations, seeds) => {
+        limitsArb,
+        async (f, mutations, seeds, limits) => {
           const entries = f.entries.filter(
             (e) => !endsInBackslash(e.name) && !endsInBackslash(e.filename ?? ''),
           );
@@ -697,9 +721,10 @@ describe('mutated bodies', () => {
           fc.pre(isValid(form));
           const { body: valid, contentType } = encodeForm(entries, form);
           const body = mutate(valid, mutations);
-          const ours = strataEveryChunking(body, contentType, [cutsOf(body.length, seeds)]);
+          const ours = strataEveryChunking(body, contentType, [cutsOf(body.length, seeds)], limits);
           checkError(ours, body);
-          checkModel(ours, body, f.boundary);
+          checkModel(ours, body, f.boundary, limits);
+          if (Object.keys(limits).length > 0) return; // busboy's limits truncate, they do not fail
           const bb = await viaBusboy(body, contentType);
           const why = agreesWithBusboy(ours, bb) ? 'agree' : explainBusboy(body, f.boundary, ours, bb);
           if (why === null) {
