@@ -10,7 +10,15 @@
  * `@redis/client`, as its user would), `redis-server` (installed by `scripts/system-tools.mjs`).
  * When one is missing the test fails and says which; it never skips.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
@@ -157,6 +165,18 @@ afterAll(async () => {
 });
 
 describe('README examples from the packed tarballs', () => {
+  it('each installed package carries its LICENSE, README and repository links', () => {
+    for (const pkg of EXAMPLE_PACKAGES) {
+      const dir = join(project, 'node_modules/@strata', pkg);
+      expect(existsSync(join(dir, 'LICENSE')), `${pkg}/LICENSE`).toBe(true);
+      expect(readFileSync(join(dir, 'README.md'), 'utf8')).toContain(`npm install @strata/${pkg}`);
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      expect(manifest.repository?.directory, pkg).toBe(`packages/${pkg}`);
+      expect(manifest.homepage, pkg).toMatch(/^https:\/\//);
+      expect(manifest.bugs?.url, pkg).toMatch(/^https:\/\//);
+    }
+  });
+
   it('type-check against the published .d.ts files', () => {
     expect(typeErrors, typeErrors).toBe('');
   });
