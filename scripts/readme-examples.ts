@@ -203,6 +203,27 @@ export function verdict(e: ReadmeExample, r: RunResult): string | null {
     : `${name} printed something else than its // -> lines\n${diff}\nstderr:\n${r.stderr}`;
 }
 
+/**
+ * Runs `fn` over `items`, at most `concurrency` at a time (CI has two cores; each example is a
+ * process), and gives every result by item.
+ */
+export async function runAll<T, R>(
+  items: T[],
+  concurrency: number,
+  fn: (item: T) => Promise<R>,
+): Promise<Map<T, R>> {
+  const results = new Map<T, R>();
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      results.set(item, await fn(item));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
+  return results;
+}
+
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
   return new Promise((resolvePromise, reject) => {

@@ -8,14 +8,16 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   allExamples,
   compareOutput,
   exampleName,
   extractExamples,
   type ReadmeExample,
+  type RunResult,
   repoRoot,
+  runAll,
   runProgram,
   startRedis,
   verdict,
@@ -73,38 +75,33 @@ describe('README example conventions', () => {
 });
 
 describe('README examples run in the workspace', () => {
-  let redis: { url: string; stop: () => Promise<void> } | null = null;
-  const dirs = new Set<string>();
+  let results = new Map<ReadmeExample, RunResult>();
+  const dir = (e: ReadmeExample) => join(repoRoot, 'packages', e.pkg, '.tmp/readme-examples');
 
+  // All of them first, two at a time; each test then reads its own result.
   beforeAll(async () => {
-    if (runnable.some((e) => e.redis)) redis = await startRedis();
-  });
-  afterAll(async () => {
-    await redis?.stop();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
+    const redis = runnable.some((e) => e.redis) ? await startRedis() : null;
+    try {
+      results = await runAll(runnable, 2, async (e) => {
+        mkdirSync(dir(e), { recursive: true });
+        const file = join(dir(e), `example-${e.index}.ts`);
+        writeFileSync(file, `${e.code}\n`);
+        return runProgram(process.execPath, [tsx, '--conditions=strata-source', file], {
+          cwd: dir(e),
+          env: { ...process.env, ...(redis ? { REDIS_URL: redis.url } : {}) },
+          timeoutMs: 30_000,
+        });
+      });
+    } finally {
+      await redis?.stop();
+      for (const e of runnable) rmSync(dir(e), { recursive: true, force: true });
+    }
+  }, 300_000);
 
-  async function run(e: ReadmeExample) {
-    const dir = join(repoRoot, 'packages', e.pkg, '.tmp/readme-examples');
-    mkdirSync(dir, { recursive: true });
-    dirs.add(dir);
-    const file = join(dir, `example-${e.index}.ts`);
-    writeFileSync(file, `${e.code}\n`);
-    const env = { ...process.env, ...(redis ? { REDIS_URL: redis.url } : {}) };
-    return runProgram(process.execPath, [tsx, '--conditions=strata-source', file], {
-      cwd: dir,
-      env,
-      timeoutMs: 20_000,
-    });
-  }
-
-  it.concurrent.each(runnable.map((e) => [exampleName(e), e] as const))(
-    '%s',
-    async (_name, e) => {
-      const result = await run(e);
-      const failure = verdict(e, result);
-      expect(failure, failure ?? '').toBeNull();
-    },
-    30_000,
-  );
+  it.each(runnable.map((e) => [exampleName(e), e] as const))('%s', (_name, e) => {
+    const result = results.get(e);
+    expect(result, 'not run').toBeDefined();
+    const failure = verdict(e, result!);
+    expect(failure, failure ?? '').toBeNull();
+  });
 });

@@ -30,6 +30,7 @@ import {
   type ReadmeExample,
   type RunResult,
   repoRoot,
+  runAll,
   runProgram,
   startRedis,
   verdict,
@@ -57,6 +58,7 @@ const started = performance.now();
 let project = '';
 let redis: { url: string; stop: () => Promise<void> } | null = null;
 let typeErrors = '';
+let results = new Map<ReadmeExample, RunResult>();
 
 beforeAll(async () => {
   const t0 = performance.now();
@@ -152,6 +154,17 @@ beforeAll(async () => {
     writeFileSync(join(project, `${e.pkg}-${e.index}.mjs`), out.outputText);
   }
   if (runnable.some((e) => e.redis)) redis = await startRedis();
+
+  // 6. Run them all, two at a time; each test then reads its own result.
+  const t3 = performance.now();
+  results = await runAll(runnable, 2, (e) =>
+    runProgram(process.execPath, [`${e.pkg}-${e.index}.mjs`], {
+      cwd: project,
+      env: { ...process.env, ...(redis ? { REDIS_URL: redis.url } : {}) },
+      timeoutMs: 30_000,
+    }),
+  );
+  timings.examples = performance.now() - t3;
 }, 300_000);
 
 afterAll(async () => {
@@ -181,33 +194,10 @@ describe('README examples from the packed tarballs', () => {
     expect(typeErrors, typeErrors).toBe('');
   });
 
-  const runs = new Map<ReadmeExample, Promise<RunResult>>();
-  // At most two at a time (CI has two cores), started in order.
-  let chain: Promise<unknown>[] = [Promise.resolve(), Promise.resolve()];
-  function run(e: ReadmeExample): Promise<RunResult> {
-    let p = runs.get(e);
-    if (!p) {
-      const slot = runs.size % 2;
-      p = chain[slot]!.then(() =>
-        runProgram(process.execPath, [`${e.pkg}-${e.index}.mjs`], {
-          cwd: project,
-          env: { ...process.env, ...(redis ? { REDIS_URL: redis.url } : {}) },
-          timeoutMs: 20_000,
-        }),
-      );
-      chain = chain.map((c, i) => (i === slot ? p!.catch(() => {}) : c));
-      runs.set(e, p);
-    }
-    return p;
-  }
-
-  it.concurrent.each(runnable.map((e) => [exampleName(e), e] as const))(
-    '%s runs with plain node',
-    async (_name, e) => {
-      const result = await run(e);
-      const failure = verdict(e, result);
-      expect(failure, failure ?? '').toBeNull();
-    },
-    60_000,
-  );
+  it.each(runnable.map((e) => [exampleName(e), e] as const))('%s runs with plain node', (_name, e) => {
+    const result = results.get(e);
+    expect(result, 'not run').toBeDefined();
+    const failure = verdict(e, result!);
+    expect(failure, failure ?? '').toBeNull();
+  });
 });
