@@ -9,9 +9,12 @@
  *   @strata/websocket  WebSocketServer: the `/ws` chat room and the `/live/ws` feed after an Upgrade;
  *                      with a pub/sub backend the chat room spans every worker (or every process
  *                      on one Redis)
+ *   @strata/inspector  the wire inspector's recording: every layer's diagnostics channels, while an
+ *                      `/inspect` page is open (the demo draws the entries with its own pages)
  */
 
 import { createHash } from 'node:crypto';
+import { createInspector, type Inspector, type InspectorEntry } from '@strata/inspector';
 import { cannedResponse, type ResponseWriter, serveStatic } from '@strata/response';
 import { createRouter, type FindResult } from '@strata/router';
 import type { ServerRequest } from '@strata/server';
@@ -19,7 +22,6 @@ import type { Connection } from '@strata/transport';
 import { type PubSubBackend, type WebSocket, WebSocketServer } from '@strata/websocket';
 import type { DemoMode, InspectorMode } from './args';
 import { ComputeError, type ComputePool } from './compute-pool';
-import { InspectorLog } from './inspector';
 import type { Figures, LiveFeed, Meter, ServerFigures } from './live';
 import {
   dashboardPage,
@@ -32,8 +34,6 @@ import {
   uploadPage,
   uploadResultPage,
 } from './pages';
-import { Recording } from './recording';
-import { WireTap } from './wire-tap';
 
 /** What a route does with a request; `params` are the router's, already percent-decoded. */
 export type RouteHandler = (
@@ -75,11 +75,8 @@ export interface DemoApp {
   onUpgrade(req: ServerRequest, conn: Connection, head: Uint8Array): void;
   /** Closes every WebSocket with 1001 (going away), so a drain is not held up by them. */
   closeWebSockets(): Promise<void>;
-  readonly inspector: InspectorLog;
-  /** Whether the inspector records now; the CLI starts and stops the wire observer on its changes. */
-  readonly recording: Recording;
-  /** Feed it the bytes of every plain-TCP connection (see `observeServerSockets`); null in echo mode. */
-  readonly wire: WireTap | null;
+  /** The wire inspector (`@strata/inspector`): records while an `/inspect` page is open. */
+  readonly inspector: Inspector;
 }
 
 /**
@@ -88,14 +85,8 @@ export interface DemoApp {
  */
 export const UPGRADE_PROTOCOLS: readonly string[] = Object.freeze(['websocket']);
 
-/** Least time between two "the log changed" notices to an open inspector page. */
-const NOTIFY_MS = 250;
-/** Why an entry has no bytes: the connection is TLS. */
-const UNOBSERVED_TLS = 'not observable: TLS connections carry ciphertext at this level';
-/** Why an entry has no bytes: the connection was open before recording started. */
-const UNOBSERVED_EARLIER =
-  'not observed: this connection was already open when the inspector started recording, and the ' +
-  'tap reads a connection from its first byte or not at all (a new connection, e.g. curl, shows its bytes)';
+/** Entries the demo's inspector keeps. */
+const INSPECTOR_CAPACITY = 20;
 
 /** Largest `/download/:size` (1 GiB): bounded so a typo cannot ask for a petabyte. */
 export const MAX_DOWNLOAD = 1024 * 1024 * 1024;
@@ -210,30 +201,13 @@ async function* streamChunks(chunks: number, size: number): AsyncGenerator<strin
 /** Builds the demo's handler and upgrade hook over the given state. */
 export function createDemoApp(options: DemoAppOptions): DemoApp {
   const { meter, feed, pool } = options;
-  const inspector = new InspectorLog(20);
-  const recording = new Recording(options.mode === 'serve' ? (options.inspector ?? 'watch') : 'off');
-  // Requests the parser refused never reach the handler: the tap reports them here.
-  const wire =
-    options.mode === 'serve'
-      ? new WireTap(UPGRADE_PROTOCOLS, (msg, remote) => {
-          inspector.open(
-            {
-              time: new Date().toISOString(),
-              remote,
-              received: msg.received,
-              receivedBytes: msg.size,
-              unobserved: null,
-              parserEvents: msg.events,
-              framing: msg.framing === '' ? 'none: the head was refused' : msg.framing,
-              route: null,
-              response:
-                msg.error === null ? null : { status: msg.error.status, headers: [], bodyBytes: 0, ms: 0 },
-              responseHead: null,
-            },
-            msg,
-          );
-        })
-      : null;
+  // The inspector records from the layers' diagnostics channels (nothing is subscribed while it does
+  // not record); `/inspect`, `/inspect.json` and `/inspect/ws` are the demo's own, drawn from its entries.
+  const inspector = createInspector({
+    capacity: INSPECTOR_CAPACITY,
+    basePath: '/inspect',
+    mode: options.mode === 'serve' ? (options.inspector ?? 'watch') : 'off',
+  });
   const started = Date.now();
   const router = createRouter<RouteHandler>();
 
@@ -242,27 +216,22 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     sendHtml(res, indexPage({ mode: options.mode, workers: options.workers, tls: options.tls }));
   });
   router.add('GET', '/live', (_req, res) => sendHtml(res, livePage()));
-  const recordingState = () => ({
-    mode: recording.mode,
-    on: recording.on,
-    watchers: recording.watching,
-    tls: options.tls,
-    workers: options.workers,
-  });
+  const recordingState = () => ({ ...inspector.state(), tls: options.tls, workers: options.workers });
+  const entries = () => inspector.entries().map(inspectEntry);
   router.add('GET', '/inspect', (req, res) => {
-    recording.pageServed(); // record the page's own WebSocket and whatever the reader does next
-    // A connection that is not tapped never will be: close it, so the browser's next request comes
-    // on a new connection, observed from its first byte.
-    if (wire !== null && !options.tls && !wire.has(req.remoteAddress, req.remotePort))
-      res.header('Connection', 'close');
-    sendHtml(res, inspectPage(inspector.entries(), inspector.capacity, process.pid, recordingState()));
+    // A connection that is not followed never will be: close it, so the browser's next request
+    // comes on a new connection, followed from its first byte.
+    const followed = inspector.observes(req);
+    inspector.viewed(); // record the page's own WebSocket and whatever the reader does next
+    if (!followed && inspector.state().on) res.header('Connection', 'close');
+    sendHtml(res, inspectPage(entries(), inspector.capacity, process.pid, recordingState()));
   });
   router.add('GET', '/inspect.json', (_req, res) => {
     res.header('Cache-Control', 'no-store').json({
       pid: process.pid,
       capacity: inspector.capacity,
       recording: recordingState(),
-      entries: inspector.entries(),
+      entries: entries(),
     });
   });
   router.add('GET', '/dashboard', (_req, res) => {
@@ -513,22 +482,19 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
   });
 
   // `/inspect/ws`: an open inspector page. While one is connected the inspector records (in
-  // `watch` mode), and each page hears when the log changed, at most every NOTIFY_MS.
+  // `watch` mode), and each page hears when the log changed (the inspector says so at most every
+  // 250 ms).
   const watchers = new WebSocketServer({ perMessageDeflate: false, maxPayload: 1024 });
   watchers.on('connection', (ws: WebSocket) => {
     ws.subscribe('inspect');
-    recording.watcherOpened();
+    const release = inspector.watch();
     ws.send(JSON.stringify({ type: 'recording', ...recordingState() }));
-    ws.on('close', () => recording.watcherClosed());
+    ws.on('close', release);
   });
-  let notifyTimer: NodeJS.Timeout | null = null;
-  inspector.onChange = () => {
-    if (notifyTimer !== null || watchers.subscribers('inspect') === 0) return;
-    notifyTimer = setTimeout(() => {
-      notifyTimer = null;
+  const stopNotices = inspector.onChange(() => {
+    if (watchers.subscribers('inspect') > 0)
       watchers.publish('inspect', JSON.stringify({ type: 'changed', ...recordingState() }));
-    }, NOTIFY_MS);
-  };
+  });
 
   // ---- dispatch ---------------------------------------------------------------------------------
   function answerMiss(
@@ -564,58 +530,17 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     }
   }
 
-  /** Every request: straight to the route unless the inspector records. */
+  /** Every request: straight to the route (the inspector records from the channels, not from here). */
   function handler(req: ServerRequest, res: ResponseWriter): void | Promise<void> {
     meter.requests++;
     if (options.mode === 'echo') return echo(req, res);
-    if (recording.on) return recorded(req, res);
     const found = router.find(req.method, originTarget(req));
     if (found.status === 200) return found.value(req, res, found.params);
     answerMiss(req, res, found);
   }
 
-  /** A request while the inspector records: each layer's view goes into the log. */
-  async function recorded(req: ServerRequest, res: ResponseWriter): Promise<void> {
-    // Claim this request's wire record first, whether or not it is shown, to keep the order.
-    const wireMsg = wire?.take(req.remoteAddress, req.remotePort) ?? null;
-    const found = router.find(req.method, originTarget(req));
-    let entry: InspectEntry | null = null;
-    if (!req.path.startsWith('/inspect')) {
-      entry = inspector.open(
-        describeRequest(req, options.tls ? UNOBSERVED_TLS : UNOBSERVED_EARLIER),
-        wireMsg,
-        res,
-      );
-      entry.route =
-        found.status === 200
-          ? { pattern: found.pattern, status: 200, params: { ...found.params } }
-          : { pattern: null, status: found.status, params: {} };
-    }
-    const start = performance.now();
-    try {
-      if (found.status === 200) await found.value(req, res, found.params);
-      else answerMiss(req, res, found);
-    } finally {
-      if (entry !== null) {
-        const headers: [string, string][] = [];
-        for (const name of res.getHeaderNames()) {
-          const value = res.getHeader(name);
-          if (value !== undefined) headers.push([name, typeof value === 'string' ? value : value.join(', ')]);
-        }
-        entry.response = {
-          status: res.statusCode,
-          headers,
-          bodyBytes: res.bytesWritten,
-          ms: Math.round((performance.now() - start) * 100) / 100,
-        };
-        inspector.done(entry);
-      }
-    }
-  }
-
   function onUpgrade(req: ServerRequest, conn: Connection, head: Uint8Array): void {
     meter.requests++;
-    if (recording.on) wire?.take(req.remoteAddress, req.remotePort);
     const path = req.path;
     if (options.mode === 'serve' && path === '/ws') chat.handleUpgrade(req, conn, head);
     else if (options.mode === 'serve' && path === '/live/ws') live.handleUpgrade(req, conn, head);
@@ -627,12 +552,10 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     handler,
     onUpgrade,
     inspector,
-    recording,
-    wire,
     async closeWebSockets() {
       unsubscribe();
-      recording.close();
-      if (notifyTimer !== null) clearTimeout(notifyTimer);
+      stopNotices();
+      inspector.close();
       await Promise.all([
         chat.close({ deadline: 2000 }),
         live.close({ deadline: 2000 }),
@@ -642,29 +565,71 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
   };
 }
 
+/** The framing of an entry in words, as the demo's page shows it. */
+function framingText(e: InspectorEntry): string {
+  switch (e.request.framing) {
+    case 'chunked':
+      return 'chunked (Transfer-Encoding)';
+    case 'content-length':
+      return `Content-Length: ${e.request.contentLength}`;
+    case 'none':
+      return 'no body (neither Content-Length nor Transfer-Encoding)';
+    default:
+      return 'none: the head was refused';
+  }
+}
+
 /**
- * What the inspector can say about a request from the head alone, for connections whose bytes are
- * not observed (TLS); replaced by the wire record when there is one.
+ * An `@strata/inspector` entry as the demo's page and `/inspect.json` show it: the bytes, what the
+ * head and the body's end said (the "parser events", rebuilt from what the server reported), the
+ * route, and the response once the route has answered (its head as soon as it is sent).
  */
-function describeRequest(req: ServerRequest, unobserved: string): Omit<InspectEntry, 'id'> {
-  const chunked = (req.header('transfer-encoding') ?? '').toLowerCase().includes('chunked');
-  const framing = chunked
-    ? 'chunked (Transfer-Encoding)'
-    : req.contentLength >= 0
-      ? `Content-Length: ${req.contentLength}`
-      : 'no body (neither Content-Length nor Transfer-Encoding)';
+export function inspectEntry(e: InspectorEntry): InspectEntry {
+  const r = e.request;
+  const headParsed = r.framing !== 'unknown';
+  const events: string[] = [];
+  if (headParsed)
+    events.push(
+      `head ${r.method} ${r.target} HTTP/${r.version} (${r.headers.length} fields, keep-alive ${r.keepAlive ? 'yes' : 'no'})`,
+    );
+  // A request with an Upgrade that reached the handler is one the server declined (RFC 9110
+  // section 7.8): the protocols it takes go to `onUpgrade`, never to a handler.
+  if (headParsed && r.headers.some(([name]) => name.toLowerCase() === 'upgrade'))
+    events.push('upgrade declined: not a protocol the server takes, served as HTTP/1.1');
+  const res = e.response;
+  if (res !== null && res.bodyBytesIn > 0) events.push(`body ${res.bodyBytesIn} bytes`);
+  if (r.trailers.length > 0)
+    events.push(`trailers ${r.trailers.length} (${r.trailers.map(([n, v]) => `${n}: ${v}`).join(', ')})`);
+  if (headParsed && r.complete) events.push('message complete');
+  const f = e.refused;
+  if (f !== null)
+    events.push(
+      `error ${f.code}${f.offset >= 0 ? ` at byte ${f.offset}` : ''}${f.reason === null ? '' : `: ${f.reason}`} (answered ${f.status}, then close)`,
+    );
+  const headBytes = res?.head?.length ?? 0;
   return {
-    time: new Date().toISOString(),
-    remote: `${req.remoteAddress}:${req.remotePort}`,
-    received: null,
-    receivedBytes: null,
-    unobserved,
-    parserEvents: [
-      `head ${req.method} ${req.url} HTTP/${req.httpVersion} (${req.rawHeaders.length / 2} fields)`,
-    ],
-    framing,
-    route: { pattern: null, status: 0, params: {} },
-    response: null,
-    responseHead: null,
+    id: e.id,
+    time: e.time,
+    remote: e.remote,
+    received: r.bytes,
+    receivedBytes: r.bytes === null ? null : r.bytesTotal,
+    unobserved: r.unobserved,
+    parserEvents: events,
+    framing: framingText(e),
+    route:
+      e.route !== null
+        ? { pattern: e.route.pattern, status: e.route.status ?? 200, params: e.route.params }
+        : headParsed
+          ? { pattern: null, status: 0, params: {} }
+          : null,
+    response: res?.finished
+      ? {
+          status: res.status,
+          headers: res.headers,
+          bodyBytes: res.bytesOut >= 0 ? Math.max(0, res.bytesOut - headBytes) : 0,
+          ms: res.durationMs >= 0 ? Math.round(res.durationMs * 100) / 100 : 0,
+        }
+      : null,
+    responseHead: res?.head ?? null,
   };
 }

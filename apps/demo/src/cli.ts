@@ -20,7 +20,6 @@ import { createDemoApp, type DemoApp, UPGRADE_PROTOCOLS } from './app';
 import { ArgsError, type DemoOptions, HELP, parseArgs } from './args';
 import { ComputePool } from './compute-pool';
 import { Figures, LiveFeed, Meter, SAMPLE_MS, type ServerFigures } from './live';
-import { ServerSocketObserver } from './wire-tap';
 
 /** How long in-flight requests get to finish after SIGTERM before their connections are cut. */
 const DRAIN_DEADLINE_MS = 10_000;
@@ -220,29 +219,17 @@ async function startServer(options: DemoOptions, slot: number, reusePort: boolea
   });
   server = srv;
 
-  // The wire inspector mirrors the bytes of plain-TCP connections (TLS bytes are ciphertext there),
-  // only while it records: with `--inspector watch` (the default) while an /inspect page is open.
-  let port = -1;
-  const observer =
-    app.wire !== null && tls === undefined ? new ServerSocketObserver(app.wire, () => port) : null;
-  if (observer !== null) {
-    app.recording.onChange = (on) => (on ? observer.start() : observer.stop());
-    if (app.recording.on) observer.start();
-  }
-  const stopObserving = (): void => {
-    app.recording.onChange = null;
-    observer?.stop();
-  };
+  // The wire inspector (`app.inspector`) subscribes to the layers' diagnostics channels only while
+  // it records: with `--inspector watch` (the default) while an /inspect page is open.
   let address: ListenerAddress;
   try {
     address = await srv.listen({ host: options.host, port: options.port, reusePort });
   } catch (err) {
-    stopObserving();
     await Promise.all([pool.close(), app.closeWebSockets(), figures.close()]);
     await buses.close();
     throw listenError(err, options);
   }
-  port = 'port' in address ? address.port : options.port;
+  const port = 'port' in address ? address.port : options.port;
 
   // Live figures: every interval this process shares its sample and shows the merged snapshot.
   const timer = setInterval(() => feed.publish(figures.tick()), SAMPLE_MS);
@@ -254,7 +241,7 @@ async function startServer(options: DemoOptions, slot: number, reusePort: boolea
     close(closeOptions) {
       if (closing !== null) return closing;
       clearInterval(timer);
-      stopObserving();
+      app.inspector.close();
       const deadline = closeOptions?.deadline ?? DRAIN_DEADLINE_MS;
       // In-flight requests finish (the compute pool stays up for them); WebSockets get 1001 (their
       // `leave` still reaches the other processes), then the buses close.

@@ -405,24 +405,30 @@ export interface InspectEntry {
   id: number;
   time: string;
   remote: string;
-  /** The bytes of this request as they arrived, decoded latin1; null when not observable (TLS). */
+  /**
+   * The bytes of this request as the transport read them, decoded latin1 (secret header values
+   * masked); null when not observed.
+   */
   received: string | null;
   /** Bytes of this request on the wire (may exceed what `received` keeps). */
   receivedBytes: number | null;
-  /** Why `received` is null (a TLS connection, or one opened before recording started); else null. */
+  /** Why `received` is null (a connection opened before recording started); else null. */
   unobserved: string | null;
-  /** What the parser reported, in order. */
+  /**
+   * What the server reported of the parse, in order: the head, the body's size, the trailers, the
+   * message's end, or the error that refused it.
+   */
   parserEvents: string[];
   /** The body framing the parser chose: Content-Length, chunked, or none. */
   framing: string;
-  /** The router's answer; null when the request never reached it (refused by the parser). */
+  /** The router's answer; null when the request never reached it (refused by the server). */
   route: { pattern: string | null; status: number; params: Record<string, string> } | null;
   /** Status and the headers the route set (the writer adds Date, Connection and framing). */
   response: { status: number; headers: [string, string][]; bodyBytes: number; ms: number } | null;
   /**
    * The response head exactly as the writer serialised it (`ResponseWriter.head`: status line,
    * fields, empty line), taken once the head is sent (streaming routes show it while the body still
-   * flows); null before that, and for requests the parser refused (the server's canned answer).
+   * flows); for a request the server refused, the head of its canned answer; null before that.
    */
   responseHead: string | null;
 }
@@ -455,11 +461,13 @@ function responseSection(e: InspectEntry): string {
       ? e.route === null
         ? '<p class="muted">the server wrote its canned error response; no writer head to show</p>'
         : '<p class="muted">head not sent yet</p>'
-      : `<p class="muted">the head as the writer serialised it (<code>res.head</code>), Date, Connection and
+      : e.route === null
+        ? `<p class="muted">the server's canned error response (no handler ran):</p><pre class="wire-out">${showWire(e.responseHead)}</pre>`
+        : `<p class="muted">the head as the writer serialised it (<code>res.head</code>), Date, Connection and
 framing included:</p><pre class="wire-out">${showWire(e.responseHead)}</pre>`;
   if (e.response === null) return e.responseHead === null ? '<p class="muted">no response yet</p>' : head;
   const lines = e.response.headers.map(([n, v]) => `${escapeHtml(n)}: ${escapeHtml(v)}`).join('\n');
-  return `${head}<p class="muted">status and headers set by the route:</p><pre class="res-headers">${e.response.status}\n${lines}</pre>`;
+  return `${head}<p class="muted">status and header fields sent:</p><pre class="res-headers">${e.response.status}\n${lines}</pre>`;
 }
 
 function routeSection(e: InspectEntry): string {
@@ -493,17 +501,20 @@ export function recordingText(state: RecordingState, pid: number): string {
     parts.push('Started with --inspector off: nothing is recorded. Restart with --inspector watch or on.');
   else
     parts.push(
-      'Recording while an inspector page is open (--inspector watch, the default). Recording costs a ' +
-        'second parse of every byte, so with no inspector page open the server does not tap ' +
-        'connections at all and serves at full speed. Start with --inspector on to record always.',
+      'Recording while an inspector page is open (--inspector watch, the default). Recording ' +
+        "subscribes to every layer's diagnostics channels and copies the bytes of every request, so " +
+        'with no inspector page open nothing is subscribed and the server serves at full speed. ' +
+        'Start with --inspector on to record always.',
     );
-  if (state.mode !== 'off' && !state.tls)
+  if (state.mode !== 'off')
     parts.push(
-      'A connection is tapped from its first byte: one that was already open when recording ' +
-        'started shows the head only; a new one (another client, curl) shows its bytes.',
+      'A connection is followed from its first byte: one that was already open when recording ' +
+        'started shows its requests without their bytes; a new one (another client, curl) shows its bytes.',
     );
   if (state.tls)
-    parts.push('Over TLS the bytes are ciphertext at the transport: entries show the head only.');
+    parts.push(
+      'Over TLS the bytes shown are the decrypted ones (the transport publishes them after decryption).',
+    );
   if (state.workers > 0)
     parts.push(`Each of the ${state.workers} workers records on its own; this is pid ${pid}.`);
   return parts.join(' ');
@@ -571,7 +582,7 @@ export function inspectPage(
 <div class="layers">
 <div><h3>1. transport: bytes received</h3>
 ${e.received === null ? `<p class="muted unobserved">${escapeHtml(e.unobserved ?? 'not observed')}</p>` : `<pre class="wire-in">${showWire(e.received)}</pre>`}</div>
-<div><h3>2. http-parser: events and framing</h3>
+<div><h3>2. http-parser: head, body and framing</h3>
 <p>${e.parserEvents.map((ev) => `<span class="tag">${escapeHtml(ev)}</span>`).join('')}</p>
 <p>framing: <b class="framing">${escapeHtml(e.framing)}</b></p></div>
 <div><h3>3. router: match</h3>

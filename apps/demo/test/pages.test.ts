@@ -103,7 +103,7 @@ describe('pages', () => {
     expect(inspectPage([], 20, 7, watch)).toContain('<b id="recording-state">not recording</b>');
     expect(inspectPage([], 20, 7, { ...watch, on: true })).toContain('<b id="recording-state">recording</b>');
     expect(recordingText({ ...watch, mode: 'off' }, 7)).toContain('nothing is recorded');
-    expect(recordingText({ ...watch, tls: true }, 7)).toContain('ciphertext');
+    expect(recordingText({ ...watch, tls: true }, 7)).toContain('decrypted');
     expect(recordingText({ ...watch, workers: 4 }, 7)).toContain('this is pid 7');
   });
 });

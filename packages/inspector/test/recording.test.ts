@@ -147,6 +147,28 @@ describe('splitting a connection into requests', () => {
     }
   }, 120_000);
 
+  it('an Upgrade the server declines (curl --http2 on plain HTTP) is served as HTTP/1.1, and so recorded', async () => {
+    app = await startApp({ mode: 'on' });
+    const h2c =
+      'GET /hello HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n' +
+      'HTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n';
+    const withBody =
+      'POST /echo HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\nConnection: upgrade\r\nContent-Length: 3\r\n\r\nabc';
+    const plain = 'GET /user/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n';
+    const input = Buffer.from(h2c + withBody + plain, 'latin1');
+    for (const cut of [0, 30, h2c.length + 10, h2c.length + withBody.length - 1]) {
+      app.inspector.clear();
+      await raw(app.port, cut === 0 ? [input] : [input.subarray(0, cut), input.subarray(cut)], 10);
+      await finished(app.inspector, 'GET /user/x');
+      const entries = app.inspector.entries().reverse();
+      expect(
+        entries.map((e) => e.request.bytes),
+        `cut at ${cut}`,
+      ).toEqual([h2c, withBody, plain]);
+      expect(entries.map((e) => e.response?.status)).toEqual([200, 200, 200]);
+    }
+  });
+
   it('keeps at most maxEntryBytes of a large body but counts all, and finds the next request after it', async () => {
     app = await startApp({ mode: 'on', maxEntryBytes: 1024 });
     const size = 200_000;
