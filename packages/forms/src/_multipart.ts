@@ -1,9 +1,10 @@
 /**
  * Streaming `multipart/form-data` parser (RFC 7578 over RFC 2046 section 5.1), sans I/O: bytes in
- * through `write()` / `end()`, events out through callbacks. Delimiters are found with a
- * Boyer-Moore-Horspool search over `CRLF "--" boundary` that keeps only the possible partial match
- * (at most `needle.length - 1` bytes) between chunks, so no byte is scanned twice for a match start
- * and no chunk is ever concatenated with the next.
+ * through `write()` / `end()`, events out through callbacks. Delimiters are found by a filter over
+ * every (n - 3)th position (its 4 bytes tested against the set of the needle's 4-byte substrings)
+ * and a Boyer-Moore-Horspool search over `CRLF "--" boundary` where the filter fires; only the
+ * possible partial match (at most `needle.length - 1` bytes) is kept between chunks, so no chunk is
+ * ever concatenated with the next.
  */
 import { FormError, FormErrorCode } from './_errors';
 import { checkLimit } from './_limits';
@@ -86,6 +87,11 @@ const State = {
 } as const;
 type State = (typeof State)[keyof typeof State];
 
+/** Bits of the hash of a 4-byte substring of the needle (a set of 2^13 bits, 1 KiB, per parser). */
+const GRAM_BITS = 13;
+/** Multiplier of that hash (Knuth's multiplicative hashing, 2^32 / phi). */
+const GRAM_HASH = 0x9e3779b1 | 0;
+
 /**
  * Incremental multipart/form-data parser. Feed the body with `write(chunk)` in any split, then
  * call `end()`. Throws `FormError` (with `code`, `status` and the byte `offset`) on malformed input
@@ -100,6 +106,8 @@ export class MultipartParser {
   private readonly skip: Uint8Array;
   /** The needle's first `4 * floor((n - 1) / 4)` bytes as little-endian 32-bit words. */
   private readonly needleWords: Int32Array;
+  /** Hashes of the needle's 4-byte substrings, as a set of GRAM_BITS-bit values. */
+  private readonly grams: Int32Array;
   /** A DataView over the chunk of the current `write` (made on first use, dropped at its end). */
   private view: DataView | null = null;
   /** Possible partial match of the needle carried between chunks. */
@@ -166,6 +174,12 @@ export class MultipartParser {
     const nv = new DataView(needle.buffer);
     for (let k = 0; k < words.length; k++) words[k] = nv.getInt32(4 * k, true);
     this.needleWords = words;
+    const grams = new Int32Array(1 << (GRAM_BITS - 5));
+    for (let j = 0; j + 4 <= n; j++) {
+      const h = Math.imul(nv.getInt32(j, true), GRAM_HASH) >>> (32 - GRAM_BITS);
+      grams[h >>> 5]! |= 1 << (h & 31);
+    }
+    this.grams = grams;
     this.lookbehind = new Uint8Array(n);
     // The first delimiter may open the body without a preceding CRLF (RFC 2046 section 5.1.1:
     // the CRLF belongs to the delimiter, and an empty preamble has none): start as if one was seen.
@@ -520,24 +534,46 @@ export class MultipartParser {
       this.data(lb, 0, lbLen);
       this.lbLen = 0;
     }
-    // 2. Horspool over the chunk: `p` is the index of the window's last byte.
-    const skip = this.skip;
-    const last = needle[n - 1]!;
+    // 2. A filter, then Horspool where it fires. An occurrence starting at `s` holds the 4 bytes
+    // at `q` for every `q` in [s, s + n - 4]: so testing every (n - 3)th position, with a set of
+    // the needle's 4-byte substrings, finds every occurrence. The positions tested do not depend
+    // on the bytes read (unlike Horspool's shifts), so the loads need not wait for each other.
     const len = chunk.length;
-    let p = i + n - 1;
-    while (p < len) {
-      const c = chunk[p]!;
-      if (c === last) {
-        const at = p - n + 1;
-        if (this.matchAt(chunk, at)) {
-          this.data(chunk, i, at);
-          this.found();
-          return p + 1;
+    const lastStart = len - n; // the last position where a whole needle fits
+    let lo = i; // every start before `lo` is ruled out
+    if (i <= lastStart) {
+      const dv = this.dataView(chunk);
+      const grams = this.grams;
+      const stride = n - 3;
+      for (let q = i + n - 4; q <= len - 4; q += stride) {
+        const h = Math.imul(dv.getInt32(q, true), GRAM_HASH) >>> (32 - GRAM_BITS);
+        if ((grams[h >>> 5]! & (1 << (h & 31))) === 0) {
+          // Not a substring of the needle: no occurrence (nor a tail prefix) starts in [.., q].
+          lo = q + 1;
+          continue;
         }
+        // Horspool over the starts [lo, hi]: `p` is the index of the window's last byte.
+        const hi = Math.min(q, lastStart);
+        const skip = this.skip;
+        const last = needle[n - 1]!;
+        const pEnd = hi + n - 1;
+        let p = lo + n - 1;
+        while (p <= pEnd) {
+          const c = chunk[p]!;
+          if (c === last) {
+            const at = p - n + 1;
+            if (this.matchAt(chunk, at)) {
+              this.data(chunk, i, at);
+              this.found();
+              return p + 1;
+            }
+          }
+          p += skip[c]!;
+        }
+        lo = hi + 1;
       }
-      p += skip[c]!;
     }
-    let s = p - (n - 1) - i;
+    let s = lo - i;
     // 3. The chunk's tail: the first position whose remaining bytes are a prefix of the needle.
     for (; s < avail; s++) {
       let j = 0;
