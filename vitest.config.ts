@@ -11,6 +11,14 @@ const packages = ['transport', 'http-parser', 'response', 'router', 'server', 'w
 
 const conditions = ['strata-source', 'node', 'import', 'module', 'default'];
 
+/**
+ * `@strata/otel`'s project resolves without `module`: vitest hands the SSR conditions to Node as
+ * `--conditions`, and OpenTelemetry's `module` builds use extensionless imports that Node cannot load
+ * (its CommonJS builds then `require()` them). It does not extend the root config, whose condition
+ * list a project could only add to.
+ */
+const otelConditions = conditions.filter((c) => c !== 'module');
+
 export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: ['strata-source'] } },
@@ -23,6 +31,17 @@ export default defineConfig({
         extends: true as const,
         test: { name, root: `packages/${name}`, include: ['test/**/*.test.ts'] },
       })),
+      {
+        resolve: { conditions: otelConditions },
+        ssr: { resolve: { conditions: otelConditions, externalConditions: ['strata-source'] } },
+        test: {
+          name: 'otel',
+          root: 'packages/otel',
+          include: ['test/**/*.test.ts'],
+          testTimeout: 20_000,
+          hookTimeout: 30_000,
+        },
+      },
       {
         extends: true as const,
         test: { name: 'inspector', root: 'packages/inspector', include: ['test/**/*.test.ts'] },

@@ -42,10 +42,7 @@ function fixture(): string {
     '@strata/response': 'workspace:^',
   });
   pkg('packages/websocket', '@strata/websocket', { '@strata/server': 'workspace:^' });
-  pkg('packages/inspector', '@strata/inspector', {
-    '@strata/server': 'workspace:^',
-    '@strata/response': 'workspace:^',
-  });
+  pkg('packages/otel', '@strata/otel');
   pkg('apps/demo', '@strata/demo', { '@strata/router': 'workspace:^', '@strata/server': 'workspace:^' });
   write(root, 'packages/http-parser/src/index.ts', "export * from './_scan';\n");
   write(
@@ -73,8 +70,8 @@ function fixture(): string {
   write(root, 'packages/websocket/src/index.ts', "export type { S } from '@strata/server';\n");
   write(
     root,
-    'packages/inspector/src/index.ts',
-    "import { subscribe } from 'node:diagnostics_channel';\nimport type { S } from '@strata/server';\nimport { r } from '@strata/response';\nexport { subscribe, r };\nexport type { S };\n",
+    'packages/otel/src/index.ts',
+    "import { subscribe } from 'node:diagnostics_channel';\nimport type { S } from '@strata/server';\nexport { subscribe };\nexport type { S };\n",
   );
   write(
     root,
@@ -154,22 +151,16 @@ describe('check-layers', () => {
       /never router or websocket/,
     ],
     [
-      'the inspector importing the transport',
-      'packages/inspector/src/bad.ts',
-      "import type { Connection } from '@strata/transport';",
-      /inspector imports server and response only/,
+      'otel importing the router (it reads strata:router:match by name)',
+      'packages/otel/src/bad.ts',
+      "import type { RouteMatchMessage } from '@strata/router';",
+      /otel imports server only/,
     ],
     [
-      'the inspector importing the router',
-      'packages/inspector/src/bad.ts',
-      "import { createRouter } from '@strata/router';",
-      /inspector imports server and response only/,
-    ],
-    [
-      'the inspector importing node:net',
-      'packages/inspector/src/bad.ts',
-      "import net from 'node:net';",
-      /inspector never touches a socket/,
+      'otel importing node:http',
+      'packages/otel/src/bad.ts',
+      "import http from 'node:http';",
+      /otel never touches a socket/,
     ],
     [
       'a package importing from apps/',

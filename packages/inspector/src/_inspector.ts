@@ -204,6 +204,10 @@ export function createInspector(options: InspectorOptions = {}): Inspector {
       res.header('Content-Type', 'text/html; charset=utf-8').send(entriesHtml(recorder.entries()));
     } else if (sub === '/events') {
       res.header('Content-Type', 'text/event-stream; charset=utf-8');
+      if (req.method === 'HEAD') {
+        res.end();
+        return true;
+      }
       const release = watch();
       res.stream(feed(req.signal), { signal: req.signal }).then(release, release);
     } else {

@@ -143,29 +143,28 @@ export class Recorder {
   private lastParseError: ParseErrorMessage | null = null;
   private readonly als = new AsyncLocalStorage<RequestTraceContext>();
 
-  private readonly onOpen = (m: unknown) => {
-    const msg = m as OpenMessage;
-    this.conns.set(msg.id, new Followed(msg.id, `${msg.remoteAddress}:${msg.remotePort}`));
-  };
-  private readonly onClose = (m: unknown) => {
-    const id = (m as CloseMessage).id;
+  // Subscribers run inside the server's own event handlers, where a throw would surface as an
+  // 'uncaughtException': each one is guarded, and an inspector fault costs an entry, not a server.
+  private readonly onOpen = guard((m: OpenMessage) => {
+    this.conns.set(m.id, new Followed(m.id, `${m.remoteAddress}:${m.remotePort}`));
+  });
+  private readonly onClose = guard((m: CloseMessage) => {
+    const id = m.id;
     this.conns.delete(id);
     // The canned answer's finish comes before the close; give a late one a turn anyway.
     if (this.refusedByConn.has(id)) setImmediate(() => this.refusedByConn.delete(id));
-  };
-  private readonly onData = (m: unknown) => {
-    const msg = m as DataMessage;
-    const c = this.conns.get(msg.id);
-    if (c !== undefined && !c.lost) this.data(c, msg.chunk);
-  };
-  private readonly onParseError = (m: unknown) => {
-    const msg = m as ParseErrorMessage;
-    this.lastParseError = { code: msg.code, offset: msg.offset, reason: msg.reason };
-  };
-  private readonly onRefused = (m: unknown) => this.refused(m as RequestRefusedMessage);
-  private readonly onFinish = (m: unknown) => this.finish(m as ResponseFinishMessage);
-  private readonly onMatch = (m: unknown) => this.match(m as RouteMatchMessage);
-  private readonly onStart = (m: unknown) => this.start(m as RequestTraceContext);
+  });
+  private readonly onData = guard((m: DataMessage) => {
+    const c = this.conns.get(m.id);
+    if (c !== undefined && !c.lost) this.data(c, m.chunk);
+  });
+  private readonly onParseError = guard((m: ParseErrorMessage) => {
+    this.lastParseError = { code: m.code, offset: m.offset, reason: m.reason };
+  });
+  private readonly onRefused = guard((m: RequestRefusedMessage) => this.refused(m));
+  private readonly onFinish = guard((m: ResponseFinishMessage) => this.finish(m));
+  private readonly onMatch = guard((m: RouteMatchMessage) => this.match(m));
+  private readonly onStart = guard((m: RequestTraceContext) => this.start(m));
 
   constructor(private readonly options: RecorderOptions) {}
 
@@ -560,6 +559,17 @@ function cannedHead(status: number): string {
   const text = decoder(cannedResponse(status));
   const end = text.indexOf('\r\n\r\n');
   return end === -1 ? text : text.slice(0, end + 4);
+}
+
+/** A channel subscriber that never throws. */
+function guard<T>(fn: (message: T) => void): (message: unknown) => void {
+  return (message) => {
+    try {
+      fn(message as T);
+    } catch {
+      // Nothing to do: the server carries on, the entry stays as far as it got.
+    }
+  };
 }
 
 function emptyResponse(): NonNullable<InspectorEntry['response']> {

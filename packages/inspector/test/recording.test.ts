@@ -304,6 +304,72 @@ describe('secrets', () => {
   });
 });
 
+describe('the handler', () => {
+  it('answers only under its base path: 405 for other methods, 404 for unknown paths, HEAD on the feed', async () => {
+    app = await startApp({ mode: 'on' });
+    expect((await fetch(`${app.url}/inspect`, { method: 'POST' })).status).toBe(405);
+    expect((await fetch(`${app.url}/inspect/nope`)).status).toBe(404);
+    const head = await fetch(`${app.url}/inspect/events`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    expect(await (await fetch(`${app.url}/inspector-not`)).text()).toBe('no\n'); // not under /inspect
+    expect((await fetch(`${app.url}/inspect/entries.html`)).headers.get('content-type')).toMatch(
+      /^text\/html/,
+    );
+  });
+});
+
+describe('TLS', () => {
+  it('shows the decrypted bytes of a TLS connection (the transport publishes plaintext)', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const tls = await import('node:tls');
+    const { createServer } = await import('@strata/server');
+    const { createInspector } = await import('../src/index');
+    const dir = mkdtempSync(join(tmpdir(), 'inspector-tls-'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ].concat(['-days', '1', '-subj', '/CN=localhost']),
+      { stdio: 'ignore' },
+    );
+    const inspector = createInspector({ mode: 'on' });
+    const server = createServer({
+      tls: { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) },
+      handler: (_req, res) => void res.send('secure'),
+    });
+    rmSync(dir, { recursive: true, force: true });
+    const port = ((await server.listen({ host: '127.0.0.1', port: 0 })) as { port: number }).port;
+    try {
+      const request = 'GET /tls HTTP/1.1\r\nHost: x\r\nCookie: k=v\r\nConnection: close\r\n\r\n';
+      const reply = await new Promise<string>((resolve, reject) => {
+        const s = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => s.write(request));
+        let got = '';
+        s.on('data', (d) => (got += d.toString('latin1')));
+        s.on('close', () => resolve(got));
+        s.on('error', reject);
+      });
+      expect(reply).toMatch(/^HTTP\/1\.1 200 OK/);
+      const e = await until(() => inspector.entries().find((x) => x.response?.finished));
+      expect(e.request.bytes).toBe(request.replace('k=v', '***'));
+    } finally {
+      inspector.close();
+      await server.close();
+    }
+  });
+});
+
 describe('bounds', () => {
   it('keeps the last `capacity` entries, newest first', async () => {
     app = await startApp({ mode: 'on', capacity: 3 });
