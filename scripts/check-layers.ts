@@ -6,6 +6,10 @@
  *   `node:tls` or `node:cluster`.
  * - transport knows nothing of HTTP: no HTTP package (`@strata/*` HTTP layers, `node:http*`).
  * - server composes transport, http-parser, response and forms only: never router or websocket.
+ * - inspector composes like server, on top of it: it imports server and response only (never
+ *   transport, http-parser, router, websocket or forms) and no socket or HTTP builtin (`node:net`,
+ *   `node:tls`, `node:cluster`, `node:http*`). It hears the other layers through their
+ *   `node:diagnostics_channel` channels, by name, and never touches a socket.
  * - otel observes the layers through their `node:diagnostics_channel` channels, by name: of Strata
  *   it imports `@strata/server` only (the channel messages' types), and no socket or HTTP builtin
  *   (`node:net`, `node:tls`, `node:cluster`, `node:http*`).
@@ -41,6 +45,8 @@ const HTTP_PACKAGES = new Set([
   '@strata/server',
   '@strata/websocket',
 ]);
+/** What `@strata/inspector` may import of the other packages. */
+const INSPECTOR_IMPORTS = new Set(['@strata/server', '@strata/response']);
 /** What `@strata/otel` may import of the other packages. */
 const OTEL_IMPORTS = new Set(['@strata/server']);
 const SOCKET_MODULES = new Set(['net', 'tls', 'cluster']);
@@ -140,6 +146,8 @@ function ruleFor(owner: WorkspacePackage, target: string): string | undefined {
     return '@strata/server composes transport, http-parser, response and forms only (never router or websocket)';
   if (owner.name === '@strata/otel' && !OTEL_IMPORTS.has(target) && target.startsWith('@strata/'))
     return '@strata/otel imports server only (the other layers through their channels)';
+  if (owner.name === '@strata/inspector' && !INSPECTOR_IMPORTS.has(target) && target.startsWith('@strata/'))
+    return '@strata/inspector imports server and response only (the other layers through their channels)';
   return undefined;
 }
 
@@ -148,6 +156,8 @@ function builtinRule(owner: WorkspacePackage, builtin: string): string | undefin
     return `${owner.name} is a pure leaf layer: no node:${builtin}`;
   if (owner.name === '@strata/transport' && HTTP_BUILTINS.has(builtin))
     return '@strata/transport knows nothing of HTTP';
+  if (owner.name === '@strata/inspector')
+    return `@strata/inspector never touches a socket or node:http: no node:${builtin}`;
   if (owner.name === '@strata/otel')
     return `@strata/otel never touches a socket or node:http: no node:${builtin}`;
   return undefined;

@@ -42,6 +42,10 @@ function fixture(): string {
     '@strata/response': 'workspace:^',
   });
   pkg('packages/websocket', '@strata/websocket', { '@strata/server': 'workspace:^' });
+  pkg('packages/inspector', '@strata/inspector', {
+    '@strata/server': 'workspace:^',
+    '@strata/response': 'workspace:^',
+  });
   pkg('packages/otel', '@strata/otel');
   pkg('apps/demo', '@strata/demo', { '@strata/router': 'workspace:^', '@strata/server': 'workspace:^' });
   write(root, 'packages/http-parser/src/index.ts', "export * from './_scan';\n");
@@ -68,6 +72,11 @@ function fixture(): string {
     "import { x } from '@strata/http-parser';\nimport type { T } from '@strata/transport/testing';\nimport { r } from '@strata/response';\nexport { x, r };\nexport type { T };\n",
   );
   write(root, 'packages/websocket/src/index.ts', "export type { S } from '@strata/server';\n");
+  write(
+    root,
+    'packages/inspector/src/index.ts',
+    "import { subscribe } from 'node:diagnostics_channel';\nimport type { S } from '@strata/server';\nimport { r } from '@strata/response';\nexport { subscribe, r };\nexport type { S };\n",
+  );
   write(
     root,
     'packages/otel/src/index.ts',
@@ -149,6 +158,24 @@ describe('check-layers', () => {
       'packages/server/src/bad.ts',
       "const w = await import('@strata/websocket');",
       /never router or websocket/,
+    ],
+    [
+      'the inspector importing the transport',
+      'packages/inspector/src/bad.ts',
+      "import type { Connection } from '@strata/transport';",
+      /inspector imports server and response only/,
+    ],
+    [
+      'the inspector importing the router',
+      'packages/inspector/src/bad.ts',
+      "import { createRouter } from '@strata/router';",
+      /inspector imports server and response only/,
+    ],
+    [
+      'the inspector importing node:net',
+      'packages/inspector/src/bad.ts',
+      "import net from 'node:net';",
+      /inspector never touches a socket/,
     ],
     [
       'otel importing the router (it reads strata:router:match by name)',
