@@ -42,6 +42,18 @@ const PACKED = [...EXAMPLE_PACKAGES, 'forms'];
 const REDIS_CLIENT = '6.3.1';
 const PNPM = ['-y', 'pnpm@10.34.8'];
 
+/**
+ * The environment without the npm_* settings of whatever started the tests (`pnpm test` sets
+ * dozens; `npx -p node@24` sets the package to run), so the nested npx, pnpm and npm behave as
+ * they would for a user in a new shell.
+ */
+function userEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k)) env[k] = v;
+  env.npm_config_update_notifier = 'false';
+  return env;
+}
+
 const examples = allExamples();
 const runnable = examples.filter((e) => e.notRun === null);
 
@@ -78,6 +90,7 @@ beforeAll(async () => {
   const filters = PACKED.flatMap((pkg) => ['--filter', `@strata/${pkg}`]);
   const pack = await runProgram('npx', [...PNPM, '-r', ...filters, 'pack', '--pack-destination', tarballs], {
     cwd: repoRoot,
+    env: userEnv(),
     timeoutMs: 90_000,
   });
   must('pnpm pack', pack, 'is pnpm@10.34.8 in the npx cache, or the registry reachable?');
@@ -100,7 +113,7 @@ beforeAll(async () => {
   const t1 = performance.now();
   const install = await runProgram('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
     cwd: project,
-    env: { ...process.env, npm_config_update_notifier: 'false' },
+    env: userEnv(),
     timeoutMs: 120_000,
   });
   must(
