@@ -97,6 +97,8 @@ interface Capture {
   pos: number;
   /** Stream offset of the message's end; -1 while a chunked body goes on. */
   end: number;
+  /** Stream offset of the body's first byte. */
+  body: number;
   chunked: ChunkedEnd | null;
 }
 
@@ -259,6 +261,8 @@ export class Recorder {
 
   private complete(c: Followed, cap: Capture): void {
     if (cap.rec !== null) {
+      const trailers = cap.chunked?.trailerStart ?? -1;
+      if (trailers >= 0) this.maskKept(cap.rec, cap.body - cap.start + trailers);
       cap.rec.entry.request.complete = true;
       this.options.changed();
     }
@@ -314,6 +318,7 @@ export class Recorder {
       start: c.pendingStart,
       pos: c.pendingStart,
       end: chunked ? -1 : c.pendingStart + end + Math.max(0, req.contentLength),
+      body: c.pendingStart + end,
       chunked: null,
     };
     // The head, then whatever of the body (and of later requests) is already here.
@@ -514,6 +519,15 @@ export class Recorder {
     const end = Math.min(to, from + room);
     rec.parts.push(bytes.slice(from, end));
     rec.kept += end - from;
+    rec.text = null;
+  }
+
+  /** Masks the header lines of the kept bytes from index `from` on (a chunked body's trailers). */
+  private maskKept(rec: Rec, from: number): void {
+    if (from >= rec.kept || this.options.mask.size === 0) return;
+    const all = rec.parts.length === 1 ? rec.parts[0]! : Buffer.concat(rec.parts);
+    maskHeaderLines(all, from, all.length, this.options.mask);
+    rec.parts = [all];
     rec.text = null;
   }
 

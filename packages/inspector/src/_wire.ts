@@ -63,6 +63,9 @@ export class ChunkedEnd {
   private state: StateValue = State.SIZE;
   private size = 0;
   private left = 0;
+  private seen = 0;
+  /** Bytes of the body before its trailer section (after the last chunk's size line); -1 until then. */
+  trailerStart = -1;
   /** Whether the body has ended (its last byte was given to {@link feed}). */
   get done(): boolean {
     return this.state === State.DONE;
@@ -70,6 +73,12 @@ export class ChunkedEnd {
 
   /** Reads `bytes[from, to)`; returns the index just past the body's end, or `to` when it goes on. */
   feed(bytes: Uint8Array, from: number, to: number): number {
+    const end = this.walk(bytes, from, to);
+    this.seen += end - from;
+    return end;
+  }
+
+  private walk(bytes: Uint8Array, from: number, to: number): number {
     let i = from;
     while (i < to) {
       switch (this.state) {
@@ -77,12 +86,12 @@ export class ChunkedEnd {
           const c = bytes[i++]!;
           const d = hexValue(c);
           if (d >= 0) this.size = this.size * 16 + d;
-          else if (c === LF) this.endSizeLine();
+          else if (c === LF) this.endSizeLine(this.seen + i - from);
           else this.state = State.EXT; // ';' extensions, OWS, or the CR of CRLF
           break;
         }
         case State.EXT:
-          if (bytes[i++] === LF) this.endSizeLine();
+          if (bytes[i++] === LF) this.endSizeLine(this.seen + i - from);
           break;
         case State.DATA: {
           const n = Math.min(this.left, to - i);
@@ -113,9 +122,12 @@ export class ChunkedEnd {
     return i;
   }
 
-  private endSizeLine(): void {
-    if (this.size === 0) this.state = State.TRAILER_START;
-    else {
+  /** A chunk-size line ended; `at` is the body offset just past it. */
+  private endSizeLine(at: number): void {
+    if (this.size === 0) {
+      this.state = State.TRAILER_START;
+      this.trailerStart = at;
+    } else {
       this.left = this.size;
       this.state = State.DATA;
     }

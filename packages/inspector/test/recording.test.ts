@@ -287,6 +287,21 @@ describe('secrets', () => {
     for (const secret of ['tok-123', 'hunter2', 's3cr3t']) expect(page).not.toContain(secret);
   });
 
+  it('masks a secret in the trailers of a chunked body, parsed and raw', async () => {
+    app = await startApp({ mode: 'on' });
+    const request =
+      'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n' +
+      '4\r\nbody\r\n0\r\nAuthorization: Bearer hunter2\r\nX-Sum: 1\r\n\r\n';
+    const at = request.indexOf('hunter2') + 3;
+    expect(await raw(app.port, [request.slice(0, at), request.slice(at)], 20)).toMatch(/^HTTP\/1\.1 200 /);
+    const e = await finished(app.inspector, 'POST /echo');
+    expect(e.request.bytes).toBe(request.replace('Bearer hunter2', '*'.repeat('Bearer hunter2'.length)));
+    expect(e.request.trailers).toEqual([
+      ['Authorization', '*'.repeat('Bearer hunter2'.length)],
+      ['X-Sum', '1'],
+    ]);
+  });
+
   it('masks a secret in the bytes of a refused request too', async () => {
     app = await startApp({ mode: 'on' });
     await raw(app.port, ['GET / HTTP/1.1\r\nCookie: id=hunter2\r\nBad Header: 1\r\n\r\n']);
