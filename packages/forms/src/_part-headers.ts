@@ -43,6 +43,22 @@ export const MAX_BOUNDARY = 70; // RFC 2046 section 5.1.1: boundary := 0*69<bcha
 
 const utf8 = new TextDecoder('utf-8');
 
+/** Values up to this many bytes are decoded from a copy in SCRATCH (no view made per value). */
+const SCRATCH_MAX = 256;
+const SCRATCH = new Uint8Array(SCRATCH_MAX);
+/** `SCRATCH_VIEWS[n]`: the view of SCRATCH's first `n` bytes, made on first use. */
+const SCRATCH_VIEWS: (Uint8Array | undefined)[] = [];
+
+/** UTF-8 decodes `buf[from, to)`: a short one through a reused view of SCRATCH. */
+function decodeRange(buf: Uint8Array, from: number, to: number): string {
+  const n = to - from;
+  if (n > SCRATCH_MAX) return utf8.decode(new Uint8Array(buf.buffer, buf.byteOffset + from, n));
+  for (let k = 0; k < n; k++) SCRATCH[k] = buf[from + k]!;
+  let view = SCRATCH_VIEWS[n];
+  if (view === undefined) view = SCRATCH_VIEWS[n] = SCRATCH.subarray(0, n);
+  return utf8.decode(view);
+}
+
 /** ISO-8859-1 (each byte its code point; TextDecoder's 'latin1' is windows-1252). */
 function latin1(bytes: Uint8Array, from: number, to: number): string {
   let out = '';
@@ -536,8 +552,7 @@ export function parsePartHeaders(
     let ve = lineEnd;
     while (vs < ve && (buf[vs] === 0x20 /* SP */ || buf[vs] === 0x09) /* HTAB */) vs++;
     while (ve > vs && (buf[ve - 1] === 0x20 /* SP */ || buf[ve - 1] === 0x09) /* HTAB */) ve--;
-    // A plain view (a Buffer's subarray would go through its species constructor).
-    const value = vs === ve ? '' : utf8.decode(new Uint8Array(buf.buffer, buf.byteOffset + vs, ve - vs));
+    const value = vs === ve ? '' : decodeRange(buf, vs, ve);
     if (known === 1) {
       if (disposition !== undefined) {
         if (fast) return null;
