@@ -77,12 +77,14 @@ Running ${info.workers > 0 ? `${info.workers} worker processes` : 'one process'}
 <h2>The layers, against the IP stack</h2>
 <table>
 <tr><th>IP stack</th><th>Strata package</th><th>what it does for this page</th></tr>
-<tr><td rowspan="5">application (HTTP, WebSocket)</td><td><code>apps/demo</code></td>
+<tr><td rowspan="6">application (HTTP, WebSocket)</td><td><code>apps/demo</code></td>
   <td>routes and pages only: this HTML, <code>/hello</code>, the chat room, the live chart</td></tr>
 <tr><td><code>@strata/router</code></td><td>maps <code>GET /user/ada</code> to a route and <code>{ name: 'ada' }</code>;
   404, 405 with the full <code>Allow</code> list, HEAD from GET, OPTIONS</td></tr>
 <tr><td><code>@strata/websocket</code></td><td>after an <code>Upgrade</code>: RFC 6455 frames, masking, ping/pong,
   close handshake, permessage-deflate (<a href="/live">live</a> and <code>/ws</code>)</td></tr>
+<tr><td><code>@strata/inspector</code></td><td>the <a href="/inspect">wire inspector</a>'s recording: each request's
+  bytes, route and response, heard on every layer's diagnostics channels while a page is open</td></tr>
 <tr><td><code>@strata/server</code></td><td>the connection engine: keep-alive, pipelining, limits, timeouts,
   one flush per batch of responses, errors to canned responses</td></tr>
 <tr><td><code>@strata/response</code> · <code>@strata/http-parser</code></td><td>RFC 9110 semantics (status line,

@@ -62,6 +62,7 @@ describe('serve mode routes', () => {
       '@strata/router',
       '@strata/server',
       '@strata/websocket',
+      '@strata/inspector',
     ]) {
       expect(page).toContain(pkg);
     }
