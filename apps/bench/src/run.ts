@@ -21,6 +21,8 @@
  * Usage: tsx src/run.ts [--duration 5] [--rounds 3] [--warmup 1]
  *                       [--scenarios keepalive,pipelined,close,post,upload,upload-file]
  *                       [--servers raw,strata,demo,fastify,hono,bun,uws] [--no-readme]
+ *                       (opt-in servers: strata-otel, Strata with @strata/otel and the SDK on;
+ *                       strata-otel-sdk, the SDK registered without @strata/otel)
  *                       [--baseline DIR]  (adds "Strata baseline": the same server on DIR's build)
  *                       [--uploads 12] [--upload-conns 4] [--upload-mib 100]
  */
@@ -39,6 +41,8 @@ interface ServerSpec {
   env?: Record<string, string>;
   /** Scenarios this server runs (default: all). */
   scenarios?: string[];
+  /** Runs only when named in `--servers` (not part of the default set). */
+  optIn?: boolean;
 }
 
 function bunBinary(): string | null {
@@ -75,6 +79,25 @@ const ALL: ServerSpec[] = [
   { name: 'hono', label: 'hono + @hono/node-server', cmd: [...node, 'servers/hono.mjs'] },
   { name: 'bun', label: 'Bun.serve', cmd: [bunBinary() ?? 'bun', 'servers/bun.mjs'] },
   { name: 'uws', label: 'uWebSockets.js', cmd: [...node, 'servers/uws.mjs'] },
+  {
+    // servers/strata.mjs with @strata/otel and the OpenTelemetry SDK on: run it next to `strata`
+    // (`--servers strata,strata-otel`) and subtract CPU µs/req for the cost of tracing every request.
+    name: 'strata-otel',
+    label: 'Strata + @strata/otel (SDK, every request traced)',
+    cmd: [...node, 'servers/strata-otel.mjs'],
+    scenarios: ['keepalive', 'pipelined', 'close', 'post'],
+    optIn: true,
+  },
+  {
+    // The same process with the SDK registered but Strata not instrumented: what the SDK's context
+    // manager costs by itself (AsyncLocalStorage), apart from the spans and metrics.
+    name: 'strata-otel-sdk',
+    label: 'Strata + OpenTelemetry SDK registered, not instrumented',
+    cmd: [...node, 'servers/strata-otel.mjs'],
+    env: { BENCH_OTEL_INSTRUMENT: '0' },
+    scenarios: ['keepalive', 'pipelined', 'close', 'post'],
+    optIn: true,
+  },
 ];
 const BASE: ServerSpec = { name: 'node-http', label: 'node:http', cmd: [...node, 'servers/node-http.mjs'] };
 
@@ -175,7 +198,12 @@ const duration = Number(arg('duration', '5'));
 const rounds = Number(arg('rounds', '3'));
 const warmup = Number(arg('warmup', '1'));
 const scenarioNames = arg('scenarios', SCENARIOS.map((s) => s.name).join(',')).split(',');
-const serverNames = arg('servers', ALL.map((s) => s.name).join(',')).split(',');
+const serverNames = arg(
+  'servers',
+  ALL.filter((s) => s.optIn !== true)
+    .map((s) => s.name)
+    .join(','),
+).split(',');
 const writeReadme = !process.argv.includes('--no-readme');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
