@@ -445,6 +445,45 @@ function dispositionBytes(buf: Uint8Array, dv: DataView, from: number, to: numbe
   }
 }
 
+/** `form-data; name="` as little-endian 32-bit words (16 bytes), then its last byte, `"`. */
+const BROWSER_PREFIX = 'form-data; name="';
+const BROWSER_WORDS = /* @__PURE__ */ (() => {
+  const bytes = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) bytes[i] = BROWSER_PREFIX.charCodeAt(i);
+  const v = new DataView(bytes.buffer);
+  return Int32Array.of(v.getInt32(0, true), v.getInt32(4, true), v.getInt32(8, true), v.getInt32(12, true));
+})();
+/** Longest name browserName builds (longer ones are decoded). */
+const BROWSER_NAME_MAX = 32;
+
+/**
+ * The value every browser sends for a field, `form-data; name="..."` exactly (lowercase, one
+ * space), with a name of ASCII bytes and no `"`: returns the name, built byte by byte; the value's
+ * UTF-8 decoding is then `form-data; name="<name>"`, and parsing it gives this name and no file
+ * name. Anything else (or a longer name): null.
+ */
+function browserName(buf: Uint8Array, dv: DataView, from: number, to: number): string | null {
+  const n = to - from - 18; // the name's length: the prefix (17) and the closing quote (1) aside
+  if (n < 0 || n > BROWSER_NAME_MAX) return null;
+  if (
+    dv.getInt32(from, true) !== BROWSER_WORDS[0] ||
+    dv.getInt32(from + 4, true) !== BROWSER_WORDS[1] ||
+    dv.getInt32(from + 8, true) !== BROWSER_WORDS[2] ||
+    dv.getInt32(from + 12, true) !== BROWSER_WORDS[3] ||
+    buf[from + 16] !== 0x22 /* " */ ||
+    buf[to - 1] !== 0x22 /* " */
+  ) {
+    return null;
+  }
+  let name = '';
+  for (let k = from + 17; k < to - 1; k++) {
+    const c = buf[k]!;
+    if (c >= 0x80 || c === 0x22 /* " */) return null;
+    name += String.fromCharCode(c);
+  }
+  return name;
+}
+
 function badHeader(offset: number, why: string): FormError {
   return new FormError(FormErrorCode.FORM_BAD_PART_HEADER, offset, why);
 }
@@ -480,6 +519,8 @@ export function parsePartHeaders(
   // Made with its first pair (an array literal of two, not an empty array grown by push).
   let headers: string[] | null = null;
   let disposition: string | undefined;
+  // The name of a Content-Disposition read by browserName (null: parse the value).
+  let plainName: string | null = null;
   let dvs = 0; // where the Content-Disposition value's bytes are: buf[dvs, dve)
   let dve = 0;
   let contentType: string | undefined;
@@ -552,7 +593,12 @@ export function parsePartHeaders(
     let ve = lineEnd;
     while (vs < ve && (buf[vs] === 0x20 /* SP */ || buf[vs] === 0x09) /* HTAB */) vs++;
     while (ve > vs && (buf[ve - 1] === 0x20 /* SP */ || buf[ve - 1] === 0x09) /* HTAB */) ve--;
-    const value = vs === ve ? '' : decodeRange(buf, vs, ve);
+    let value: string;
+    if (known === 1 && (plainName = browserName(buf, dv, vs, ve)) !== null) {
+      value = `form-data; name="${plainName}"`;
+    } else {
+      value = vs === ve ? '' : decodeRange(buf, vs, ve);
+    }
     if (known === 1) {
       if (disposition !== undefined) {
         if (fast) return null;
@@ -585,10 +631,17 @@ export function parsePartHeaders(
   // RFC 7578 section 4.2: `Content-Disposition: form-data; name="..."`.
   // One UTF-16 unit per byte (ASCII, or single bytes that became U+FFFD): the bytes are read in
   // place. Otherwise (multi-byte characters, a BOM) the decoded string is.
-  const how =
-    disposition.length === dve - dvs
-      ? dispositionBytes(buf, dv, dvs, dve, disposition)
-      : dispositionString(disposition);
+  let how: number;
+  if (plainName !== null) {
+    dispName = plainName;
+    dispFilename = undefined;
+    dispFilenameExt = undefined;
+    how = DISP_OK;
+  } else if (disposition.length === dve - dvs) {
+    how = dispositionBytes(buf, dv, dvs, dve, disposition);
+  } else {
+    how = dispositionString(disposition);
+  }
   if (how === DISP_NOT_FORM_DATA) throw badHeader(offset, 'Content-Disposition is not form-data');
   if (how === DISP_MALFORMED) throw badHeader(offset, 'malformed Content-Disposition parameters');
   const name = dispName;
