@@ -40,16 +40,22 @@ import {
 const PACKED = [...EXAMPLE_PACKAGES, 'forms'];
 /** The version the websocket package is tested with (its devDependency). */
 const REDIS_CLIENT = '6.3.1';
-const PNPM = ['-y', 'pnpm@10.34.8'];
+const PNPM = ['--prefer-offline', '-y', 'pnpm@10.34.8'];
+
+/** npm settings from the environment that describe the machine (a registry mirror, a proxy): kept. */
+const MACHINE_NPM_CONFIG =
+  /^npm_config_(registry|@.*:registry|proxy|https_proxy|http_proxy|noproxy|no_proxy|cafile|ca|strict_ssl|cache|userconfig|globalconfig)$/i;
 
 /**
  * The environment without the npm_* settings of whatever started the tests (`pnpm test` sets
  * dozens; `npx -p node@24` sets the package to run), so the nested npx, pnpm and npm behave as
- * they would for a user in a new shell.
+ * they would for a user in a new shell on this machine.
  */
 function userEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!/^npm_/i.test(k) || MACHINE_NPM_CONFIG.test(k)) env[k] = v;
+  }
   env.npm_config_update_notifier = 'false';
   return env;
 }
@@ -111,7 +117,15 @@ beforeAll(async () => {
 
   // 3. Install as a user does: npm, not the workspace's pnpm.
   const t1 = performance.now();
-  const install = await runProgram('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
+  const npmArgs = [
+    'install',
+    '--prefer-offline',
+    '--no-audit',
+    '--no-fund',
+    '--loglevel=error',
+    '--fetch-retries=1',
+  ];
+  const install = await runProgram('npm', [...npmArgs, '--fetch-timeout=30000'], {
     cwd: project,
     env: userEnv(),
     timeoutMs: 120_000,
