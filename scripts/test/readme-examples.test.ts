@@ -6,7 +6,7 @@
  * Conventions: `scripts/readme-examples.ts` and CONTRIBUTING.md. The same blocks run from the
  * packed tarballs in `readme-packed.test.ts`.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -94,7 +94,12 @@ describe('README examples run in the workspace', () => {
       });
     } finally {
       await redis?.stop();
-      for (const e of runnable) rmSync(dir(e), { recursive: true, force: true });
+      for (const e of runnable) {
+        rmSync(dir(e), { recursive: true, force: true });
+        try {
+          rmdirSync(join(dir(e), '..')); // .tmp itself, unless something else keeps files there
+        } catch {}
+      }
     }
   }, 300_000);
 
