@@ -97,7 +97,7 @@ function routeSection(e: InspectorEntry): string {
       ? ` params <code>${escapeHtml(JSON.stringify(e.route.params))}</code>`
       : '';
   const pattern = e.route.pattern === null ? 'no route' : `<code>${escapeHtml(e.route.pattern)}</code>`;
-  return `<p class="route">${pattern}${e.route.status === null ? '' : ` → ${e.route.status}`}${params}</p>`;
+  return `<p class="route">${pattern}${e.route.status === null ? '' : ` &rarr; ${e.route.status}`}${params}</p>`;
 }
 
 function responseSection(e: InspectorEntry): string {
@@ -127,10 +127,10 @@ export function entriesHtml(entries: readonly InspectorEntry[]): string {
     return '<p id="empty">No requests yet: make one (in another tab, or with curl); this page updates itself.</p>';
   return entries
     .map((e, i) => {
-      const status = e.response !== null && e.response.status !== 0 ? String(e.response.status) : '…';
+      const status = e.response !== null && e.response.status !== 0 ? String(e.response.status) : '&hellip;';
       const figures = `${e.request.bytesTotal} bytes in${e.response?.finished && e.response.durationMs >= 0 ? ` · ${e.response.durationMs} ms` : ''}`;
       return `<details class="card entry${e.refused === null ? '' : ' refused-entry'}" data-id="${e.id}"${i === 0 ? ' open' : ''}>
-<summary><b>#${e.id}</b> <code>${escapeHtml(requestLine(e))}</code> → <b class="status">${status}</b>${e.refused === null ? '' : ` <b class="refused">${escapeHtml(e.refused.code)}</b>`}
+<summary><b>#${e.id}</b> <code>${escapeHtml(requestLine(e))}</code> &rarr; <b class="status">${status}</b>${e.refused === null ? '' : ` <b class="refused">${escapeHtml(e.refused.code)}</b>`}
 <span class="muted">${escapeHtml(e.time)} · from ${escapeHtml(e.remote)} · ${figures}</span></summary>
 ${refusedSection(e)}
 <div class="layers">
