@@ -114,7 +114,10 @@ function parseParams(s: string, i: number, escapes: boolean): Map<string, string
     if (i === s.length) return params;
     if (s.charCodeAt(i) !== 0x3b /* ; */) return null;
     i = skipOws(s, i + 1);
-    if (i === s.length) return params; // a trailing ";" is tolerated (curl, some proxies)
+    // RFC 9110 section 5.6.6: parameters = *( OWS ";" OWS [ parameter ] ): an empty parameter
+    // (a trailing ";", or ";;") is allowed and skipped.
+    if (i === s.length) return params;
+    if (s.charCodeAt(i) === 0x3b /* ; */) continue;
     const ne = tokenEnd(s, i);
     if (ne === i) return null;
     const name = s.slice(i, ne).toLowerCase();

@@ -9,8 +9,8 @@ export {
   type MultipartLimits,
   MultipartParser,
 } from './_multipart';
-export { type FormLimits, type FormPart, type FormSource, formData, parts } from './_parts';
 export { type MultipartContentType, type PartInfo, parseContentType, safeFilename } from './_part-headers';
+export { type FormLimits, type FormPart, type FormSource, formData, parts } from './_parts';
 export {
   DEFAULT_URLENCODED_LIMITS,
   parseUrlEncoded,

@@ -466,6 +466,14 @@ function modelParams(s: string, escapes: boolean): Map<string, string> | null {
   let rest = s;
   for (;;) {
     if (/^[ \t]*(;[ \t]*)?$/.test(rest)) return params; // a trailing ";" is tolerated
+    if (escapes) {
+      // A media type's parameters (RFC 9110 section 5.6.6) may be empty: `;;` and `; ;` are skipped.
+      const empty = /^[ \t]*;[ \t]*(?=;)/.exec(rest);
+      if (empty !== null) {
+        rest = rest.slice(empty[0].length);
+        continue;
+      }
+    }
     const m = re.exec(rest);
     if (m === null) return null;
     const key = m[1]!.toLowerCase();
@@ -680,8 +688,8 @@ export const Difference = {
   FILENAME_STAR: 'filename* (RFC 8187)',
   /** A malformed part Content-Type: rejected here; busboy falls back to text/plain. */
   CONTENT_TYPE: 'malformed part Content-Type',
-  /** Whitespace around `=`, a trailing `;` in a part Content-Type: accepted here; busboy falls back to text/plain. */
-  CONTENT_TYPE_LENIENT: 'whitespace around = or a trailing ; in a part Content-Type',
+  /** Whitespace around `=`, a trailing or empty (`;;`) parameter in a part Content-Type: accepted here; busboy falls back to text/plain. */
+  CONTENT_TYPE_LENIENT: 'whitespace around = or a trailing or empty ; in a part Content-Type',
   /** A multipart/* part: rejected here; busboy delivers it. */
   NESTED: 'nested multipart',
   /**
@@ -793,7 +801,7 @@ export function explainBusboy(
     const ct = /^content-type:[ \t]*(.*?)[ \t]*$/im.exec(latin1)?.[1];
     if (ct !== undefined) {
       const theirType = busboyUtils.parseContentType(ct);
-      if (theirType === undefined && /=[ \t]|[ \t]=|;[ \t]*$/.test(ct))
+      if (theirType === undefined && /=[ \t]|[ \t]=|;[ \t]*$|;[ \t]*;/.test(ct))
         return Difference.CONTENT_TYPE_LENIENT;
       // busboy keeps a backslash before a character other than `\` and `"` (RFC 9110: a quoted-pair)
       const theirCharset = theirType?.params.charset?.toLowerCase();

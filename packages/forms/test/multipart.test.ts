@@ -679,3 +679,24 @@ describe('the deliberate differences from busboy listed in the README', () => {
     ]);
   });
 });
+
+describe('empty media-type parameters (RFC 9110 section 5.6.6)', () => {
+  it('are skipped in the request Content-Type and in a part Content-Type', () => {
+    expect(parseContentType('multipart/form-data; ; boundary=x').boundary).toBe('x');
+    expect(parseContentType('multipart/form-data;;boundary="x";').boundary).toBe('x');
+    const events: string[] = [];
+    const p = new MultipartParser('x', {
+      onPartStart: (part) => events.push(`${part.mediaType} ${part.charset}`),
+      onPartData() {},
+      onPartEnd() {},
+      onEnd() {},
+    });
+    p.write(
+      new TextEncoder().encode(
+        '--x\r\nContent-Disposition: form-data; name="a"\r\nContent-Type: text/plain;; charset=UTF-8\r\n\r\nv\r\n--x--',
+      ),
+    );
+    p.end();
+    expect(events).toEqual(['text/plain utf-8']);
+  });
+});
