@@ -36,7 +36,7 @@ import { StringDecoder } from 'node:string_decoder';
 import fastifyBusboy from '@fastify/busboy';
 import busboy from 'busboy';
 import { MultipartParser as FormidableParser } from 'formidable';
-import { MultipartParser } from '../src/index';
+import { MultipartParser, parts } from '../src/index';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const MIN_MS = Number(process.env.MIN_MS ?? 300);
@@ -178,6 +178,21 @@ function runStrata(chunks: Buffer[]): Tally {
   return t;
 }
 
+/** The pull API (`parts()`, what `req.parts()` is): a part at a time, a file's chunks streamed. */
+async function runStrataParts(chunks: Buffer[]): Promise<Tally> {
+  const t: Tally = { fields: 0, chars: 0, fileBytes: 0 };
+  for await (const part of parts(chunks, CONTENT_TYPE, LIMITS)) {
+    if (part.isFile) {
+      for await (const chunk of part) t.fileBytes += chunk.length;
+    } else {
+      const value = await part.text();
+      t.fields++;
+      t.chars += value.length;
+    }
+  }
+  return t;
+}
+
 function runBusboy(chunks: Buffer[]): Promise<Tally> {
   return new Promise((resolve, reject) => {
     const t: Tally = { fields: 0, chars: 0, fileBytes: 0 };
@@ -302,6 +317,7 @@ async function runUndici(chunks: Buffer[]): Promise<Tally> {
 
 const CONTENDERS: Contender[] = [
   { name: '@strata/forms', run: runStrata },
+  { name: '@strata/forms parts()', run: runStrataParts },
   { name: 'busboy 1.6', run: runBusboy },
   { name: '@fastify/busboy 3.2.6', run: runFastifyBusboy },
   { name: 'formidable 3.5.4', run: runFormidable },

@@ -106,8 +106,12 @@ class FormReader {
   private head = 0;
   /** The chunk being parsed: a data view of it needs no copy (the source does not reuse it). */
   private chunk: Uint8Array = EMPTY;
-  private sourceDone = false;
-  private error: unknown = null;
+  /** The source is exhausted (or released). */
+  sourceDone = false;
+  /** What failed the body (a FormError, or the source's own error), once it happened. */
+  error: unknown = null;
+  /** The body is urlencoded (its fields carry their value; no `_charset_` rule). */
+  readonly urlencodedBody: boolean;
   private pulling: Promise<void> | null = null;
   /** The charset named by a `_charset_` field, for the text fields after it. */
   charset: string | undefined = undefined;
@@ -119,6 +123,7 @@ class FormReader {
     const s = source as Partial<AsyncIterable<Uint8Array>> & Partial<Iterable<Uint8Array>>;
     const asyncIt = s[Symbol.asyncIterator];
     this.source = asyncIt !== undefined ? asyncIt.call(source) : s[Symbol.iterator]!.call(source);
+    this.urlencodedBody = kind === 'urlencoded';
     if (kind === 'urlencoded') {
       this.multipart = null;
       this.urlencoded = new UrlEncodedParser((name, value) => this.field(name, value), limits);
@@ -177,6 +182,24 @@ class FormReader {
   /** The next event kind if one is queued, else -2 (no pull: the caller awaits `peek()` then). */
   peekQueued(): number {
     return this.head < this.kinds.length ? this.kinds[this.head]! : -2;
+  }
+
+  /** The payload of the next queued event, left in the queue (the caller checked one is queued). */
+  peekItem(): PartInfo | Uint8Array | null {
+    return this.items[this.head]!;
+  }
+
+  /** Whether the part whose start is next in the queue has its end queued too. */
+  partQueued(): boolean {
+    const kinds = this.kinds;
+    for (let i = this.head + 1; i < kinds.length; i++) if (kinds[i] === Ev.End) return true;
+    return false;
+  }
+
+  /** Parses one more chunk of the source (nothing once it is exhausted); throws what failed the body. */
+  async more(): Promise<void> {
+    if (this.error !== null) throw this.error;
+    if (!this.sourceDone) await this.pull();
   }
 
   /** The payload of the event `peek()` returned, which it removes. */
@@ -256,8 +279,12 @@ class Part implements FormPart {
   _used = false;
   /** @internal the part's end was taken from the reader. */
   _ended = false;
+  // What bytes() gathered so far.
+  private first: Uint8Array | null = null;
+  private more: Uint8Array[] | null = null;
+  private total = 0;
 
-  constructor(reader: FormReader, info: PartInfo, no: number) {
+  constructor(reader: FormReader, info: PartInfo, no: number, value?: string) {
     this.name = info.name;
     this.filename = info.filename;
     this.mediaType = info.mediaType;
@@ -266,7 +293,7 @@ class Part implements FormPart {
     this.isFile = info.filename !== undefined;
     this._reader = reader;
     this._no = no;
-    this._value = (info as { value?: string }).value;
+    this._value = value ?? (info as { value?: string }).value;
   }
 
   private claim(): void {
@@ -283,7 +310,8 @@ class Part implements FormPart {
     }
     const reader = this._reader;
     while (!this._ended) {
-      const kind = await reader.peek();
+      let kind = reader.peekQueued();
+      if (kind === -2) kind = await reader.peek();
       if (this._no !== reader.partNo) throw skipped();
       if (kind === Ev.Data) yield reader.take() as Uint8Array;
       else {
@@ -294,41 +322,188 @@ class Part implements FormPart {
     }
   }
 
-  async bytes(): Promise<Uint8Array> {
-    this.claim();
-    if (this._value !== undefined) return encoder.encode(this._value);
-    // The events already queued are taken without awaiting (a small field usually arrived whole
-    // with its chunk); the reader is awaited only when the queue runs dry.
+  /**
+   * Takes the part's queued events into `first` / `more` without awaiting; true once its end was
+   * taken (the content is complete), false when the queue ran dry first.
+   */
+  private gather(): boolean {
     const reader = this._reader;
-    let first: Uint8Array | null = null;
-    let more: Uint8Array[] | null = null;
-    let total = 0;
-    while (!this._ended) {
-      let kind = reader.peekQueued();
-      if (kind === -2) kind = await reader.peek();
-      if (this._no !== reader.partNo) throw skipped();
+    for (;;) {
+      const kind = reader.peekQueued();
+      if (kind === -2) return false;
       const item = reader.take();
       if (kind !== Ev.Data) {
         this._ended = true;
-        break;
+        return true;
       }
       const chunk = item as Uint8Array;
-      total += chunk.length;
-      if (first === null) first = chunk;
-      else if (more === null) more = [first, chunk];
-      else more.push(chunk);
+      this.total += chunk.length;
+      if (this.first === null) this.first = chunk;
+      else if (this.more === null) this.more = [this.first, chunk];
+      else this.more.push(chunk);
     }
-    if (more !== null) return concat(more, total);
-    return first === null ? new Uint8Array(0) : first;
   }
 
-  async text(): Promise<string> {
-    if (this._value !== undefined) {
-      this.claim();
-      return this._value;
+  private gathered(): Uint8Array {
+    const out = this.more !== null ? concat(this.more, this.total) : (this.first ?? new Uint8Array(0));
+    this.first = null;
+    this.more = null;
+    return out;
+  }
+
+  private async gatherSlow(): Promise<Uint8Array> {
+    const reader = this._reader;
+    while (!this.gather()) {
+      await reader.peek();
+      if (this._no !== reader.partNo) throw skipped();
     }
-    const bytes = await this.bytes();
-    return decoderFor(this.charset ?? this._reader.charset).decode(bytes);
+    return this.gathered();
+  }
+
+  /** @internal the content when it is all queued already (after claim), else null. */
+  _bytesNow(): Uint8Array | null {
+    return this.gather() ? this.gathered() : null;
+  }
+
+  bytes(): Promise<Uint8Array> {
+    try {
+      this.claim();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (this._value !== undefined) return Promise.resolve(encoder.encode(this._value));
+    // A small field usually arrived whole with its chunk: no await at all then.
+    if (this.gather()) return Promise.resolve(this.gathered());
+    return this.gatherSlow();
+  }
+
+  text(): Promise<string> {
+    try {
+      this.claim();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (this._value !== undefined) return Promise.resolve(this._value);
+    const decoder = decoderFor(this.charset ?? this._reader.charset);
+    if (this.gather()) return Promise.resolve(decoder.decode(this.gathered()));
+    return this.gatherSlow().then((bytes) => decoder.decode(bytes));
+  }
+}
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * The iterator `parts()` returns. `next()` answers from the queued events without awaiting when it
+ * can (the common case: many small parts in one chunk), and pulls from the source only when the
+ * queue runs dry. @internal
+ */
+class PartsIterator implements AsyncIterableIterator<FormPart> {
+  private readonly reader: FormReader;
+  private current: Part | null = null;
+  private finished = false;
+
+  constructor(reader: FormReader) {
+    this.reader = reader;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<FormPart>> {
+    if (this.finished) return Promise.resolve(DONE);
+    try {
+      const part = this.advance();
+      if (part !== null) return Promise.resolve({ done: false, value: part });
+      if (this.finished) return Promise.resolve(DONE);
+    } catch (err) {
+      this.finish();
+      return Promise.reject(err);
+    }
+    return this.nextSlow();
+  }
+
+  private async nextSlow(): Promise<IteratorResult<FormPart>> {
+    try {
+      for (;;) {
+        await this.reader.more();
+        const part = this.advance();
+        if (part !== null) return { done: false, value: part };
+        if (this.finished) return DONE;
+      }
+    } catch (err) {
+      this.finish();
+      throw err;
+    }
+  }
+
+  /**
+   * Moves past the current part and hands out the next one from the queue; null when the queue
+   * ran dry first (or the body ended: `finished`). Throws the parse error once the queue is empty.
+   */
+  private advance(): Part | null {
+    const reader = this.reader;
+    const cur = this.current;
+    if (cur !== null && !cur._ended) {
+      // The consumer moved on: drop the rest of the current part as it is parsed.
+      cur._used = true;
+      for (;;) {
+        const kind = reader.peekQueued();
+        if (kind === -2) return this.dry();
+        reader.take();
+        if (kind === Ev.End) break;
+      }
+      cur._ended = true;
+    }
+    if (reader.peekQueued() === -2) return this.dry();
+    const info = reader.peekItem() as PartInfo;
+    const charsetField = info.filename === undefined && info.name === '_charset_' && !reader.urlencodedBody;
+    // RFC 7578 section 4.6: the value of a `_charset_` field is the charset of the text fields after
+    // it that declare none. It is read here (a field: at most maxFieldBytes), once all of it is
+    // queued, and the consumer gets a part holding its value.
+    if (charsetField && !reader.partQueued()) return this.dry();
+    reader.take();
+    const no = ++reader.partNo;
+    let part = new Part(reader, info, no);
+    if (part._value !== undefined) {
+      // An urlencoded field: its End is queued right behind its Start.
+      reader.take();
+      part._ended = true;
+    } else if (charsetField) {
+      part._used = true;
+      const bytes = part._bytesNow()!;
+      const value = decoderFor(info.charset).decode(bytes).trim();
+      if (value.length > 0) reader.charset = value;
+      part = new Part(reader, info, no, value);
+      part._ended = true;
+    }
+    this.current = part;
+    return part;
+  }
+
+  /** The queue is empty: the parse error if there is one, the end of the body, or null (pull). */
+  private dry(): null {
+    const reader = this.reader;
+    if (reader.error !== null) throw reader.error;
+    if (reader.sourceDone) this.finish();
+    return null;
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.reader.partNo = -1;
+    this.reader.close();
+  }
+
+  return(): Promise<IteratorResult<FormPart>> {
+    this.finish();
+    return Promise.resolve(DONE);
+  }
+
+  throw(err?: unknown): Promise<IteratorResult<FormPart>> {
+    this.finish();
+    return Promise.reject(err);
   }
 }
 
@@ -359,49 +534,34 @@ class Part implements FormPart {
  * }
  * ```
  */
-export async function* parts(
+export function parts(
   source: FormSource,
   contentType: string | undefined,
   limits: FormLimits = {},
-): AsyncGenerator<FormPart, void, undefined> {
-  const reader = new FormReader(source, contentType, limits);
-  let current: Part | null = null;
+): AsyncIterableIterator<FormPart> {
+  let reader: FormReader;
   try {
-    for (;;) {
-      if (current !== null && !current._ended) {
-        // The consumer moved on: drop the rest of the current part as it is parsed.
-        current._used = true;
-        for (;;) {
-          const kind = await reader.peek();
-          reader.take();
-          if (kind === Ev.End) break;
-        }
-        current._ended = true;
-      }
-      const kind = await reader.peek();
-      if (kind === -1) return;
-      const info = reader.take() as PartInfo;
-      const no = ++reader.partNo;
-      current = new Part(reader, info, no);
-      if (current._value !== undefined) {
-        // An urlencoded field: its End is queued right behind its Start.
-        reader.take();
-        current._ended = true;
-      } else if (!current.isFile && info.name === '_charset_') {
-        // RFC 7578 section 4.6: the value of a `_charset_` field is the charset of the text fields
-        // after it that declare none. Read it here (a field: at most maxFieldBytes) and hand the
-        // consumer a part holding its value.
-        const value = (await current.text()).trim();
-        if (value.length > 0) reader.charset = value;
-        current = new Part(reader, { ...info, value } as PartInfo, no);
-        current._ended = true;
-      }
-      yield current;
-    }
-  } finally {
-    reader.partNo = -1;
-    reader.close();
+    reader = new FormReader(source, contentType, limits);
+  } catch (err) {
+    // A Content-Type refused before anything is read: the iteration rejects with it.
+    return failed(err);
   }
+  return new PartsIterator(reader);
+}
+
+/** An iterator whose first `next()` rejects with `err`, then is done. */
+function failed(err: unknown): AsyncIterableIterator<FormPart> {
+  let thrown = false;
+  const it: AsyncIterableIterator<FormPart> = {
+    [Symbol.asyncIterator]: () => it,
+    next() {
+      if (thrown) return Promise.resolve(DONE);
+      thrown = true;
+      return Promise.reject(err);
+    },
+    return: () => Promise.resolve(DONE),
+  };
+  return it;
 }
 
 /**

@@ -484,7 +484,7 @@ export class ServerRequest {
    * });
    * ```
    */
-  parts(limits?: FormLimits): AsyncGenerator<FormPart, void, undefined> {
+  parts(limits?: FormLimits): AsyncIterableIterator<FormPart> {
     return parts(this, this.header('content-type'), limits);
   }
 
