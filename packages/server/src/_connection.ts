@@ -979,6 +979,7 @@ export class ConnState implements Flushable {
       const msg: RequestRefusedMessage = {
         connectionId: this.conn.id,
         remoteAddress: this.conn.remoteAddress,
+        remotePort: this.conn.remotePort,
         status,
         code: (error as { code?: string }).code ?? 'ERR_UNKNOWN',
         offset: error instanceof HttpParseError ? error.offset : -1,

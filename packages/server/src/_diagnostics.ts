@@ -67,6 +67,7 @@ export interface ResponseFinishMessage {
 export interface RequestRefusedMessage {
   connectionId: number;
   remoteAddress: string;
+  remotePort: number;
   /** The status the engine answered with (400, 408, 413, 431, 501, 505, ...). */
   status: number;
   /** The error's stable code (`HPE_*` from the parser, or `ERR_*` from the server). */

@@ -155,6 +155,7 @@ describe('strata:server:* channels', () => {
       offset,
       remoteAddress: '127.0.0.1',
     });
+    expect(refused[0]!.remotePort).toBeGreaterThan(0);
     expect(parseErrors).toHaveLength(1);
     const pe = parseErrors[0]!;
     expect(pe).toMatchObject({ code: 'HPE_INVALID_HEADER_TOKEN', status: 400, offset });
