@@ -32,23 +32,31 @@ const metricExporter = {
 
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-trace.setGlobalTracerProvider(
-  new BasicTracerProvider({
-    // A queue deep enough that no span is dropped at 100k req/s (a dropped span costs less).
-    spanProcessors: [
-      new BatchSpanProcessor(spanExporter, {
-        maxQueueSize: 131_072,
-        maxExportBatchSize: 4096,
-        scheduledDelayMillis: 100,
-      }),
-    ],
-  }),
-);
-metrics.setGlobalMeterProvider(
-  new MeterProvider({
-    readers: [new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 10_000 })],
-  }),
-);
+// BENCH_OTEL_PROVIDERS=0 (the `strata-otel-noop` server): no tracer or meter provider, so the
+// API's no-op ones: what @strata/otel costs by itself (headers read, attributes built, the context
+// bound, routes named), with no SDK span or metric behind it.
+const providers = process.env.BENCH_OTEL_PROVIDERS !== '0';
+if (providers)
+  trace.setGlobalTracerProvider(
+    new BasicTracerProvider({
+      // A queue deep enough that no span is dropped at 100k req/s (a dropped span costs less).
+      spanProcessors: [
+        new BatchSpanProcessor(spanExporter, {
+          maxQueueSize: 131_072,
+          maxExportBatchSize: 4096,
+          scheduledDelayMillis: 100,
+        }),
+      ],
+    }),
+  );
+if (providers)
+  metrics.setGlobalMeterProvider(
+    new MeterProvider({
+      readers: [
+        new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 10_000 }),
+      ],
+    }),
+  );
 // BENCH_OTEL_INSTRUMENT=0 (the `strata-otel-sdk` server): the SDK registered as above, Strata not
 // instrumented. What that costs alone is the context manager's AsyncLocalStorage (async hooks on
 // Node 20), which every OpenTelemetry-instrumented Node application pays.

@@ -22,7 +22,8 @@
  *                       [--scenarios keepalive,pipelined,close,post,upload,upload-file]
  *                       [--servers raw,strata,demo,fastify,hono,bun,uws] [--no-readme]
  *                       (opt-in servers: strata-otel, Strata with @strata/otel and the SDK on;
- *                       strata-otel-sdk, the SDK registered without @strata/otel)
+ *                       strata-otel-sdk, the SDK registered without @strata/otel;
+ *                       strata-otel-noop, @strata/otel with the API's no-op tracer and meter)
  *                       [--baseline DIR]  (adds "Strata baseline": the same server on DIR's build)
  *                       [--uploads 12] [--upload-conns 4] [--upload-mib 100]
  */
@@ -95,6 +96,16 @@ const ALL: ServerSpec[] = [
     label: 'Strata + OpenTelemetry SDK registered, not instrumented',
     cmd: [...node, 'servers/strata-otel.mjs'],
     env: { BENCH_OTEL_INSTRUMENT: '0' },
+    scenarios: ['keepalive', 'pipelined', 'close', 'post'],
+    optIn: true,
+  },
+  {
+    // @strata/otel with the API's no-op tracer and meter (context manager and propagator
+    // registered): the integration's own cost, without the SDK's spans and metrics.
+    name: 'strata-otel-noop',
+    label: 'Strata + @strata/otel, no-op tracer and meter',
+    cmd: [...node, 'servers/strata-otel.mjs'],
+    env: { BENCH_OTEL_PROVIDERS: '0' },
     scenarios: ['keepalive', 'pipelined', 'close', 'post'],
     optIn: true,
   },
