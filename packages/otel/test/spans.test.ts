@@ -77,6 +77,11 @@ router.add('GET', '/gate', async (_req, res) => {
   });
   res.send('through');
 });
+router.add('GET', '/twice', (_req, res) => {
+  // A second lookup in the same request (a sub-router, a link check) does not rename it.
+  const other = router.find('GET', '/users/1');
+  res.send(String(other.status));
+});
 router.add(['GET', 'PROPFIND', 'FOO'], '/any', (_req, res) => void res.send('any'));
 
 /** The application names the route itself, from its own store bound to the request's start. */
@@ -92,6 +97,12 @@ beforeAll(async () => {
       const ctx = appStore.getStore();
       if (ctx !== undefined) ctx.route = '/custom/{name}';
       return void res.send('custom');
+    }
+    const named = req.header('x-route');
+    if (named !== undefined) {
+      // The application names the route before the router runs: its name wins.
+      const ctx = appStore.getStore();
+      if (ctx !== undefined) ctx.route = named;
     }
     const hit = router.find(req.method, req.path);
     if (hit.status === 200) return hit.value(req, res);
@@ -270,6 +281,16 @@ describe('server spans', () => {
     const span = serverSpan(await spansAfter(1));
     expect(span.name).toBe('GET /custom/{name}');
     expect(span.attributes[ATTR_HTTP_ROUTE]).toBe('/custom/{name}');
+  });
+
+  it('a route the application set before the router matched wins; a second find() does not rename', async () => {
+    await (await fetch(`${url}/users/9`, { headers: { 'x-route': '/api/users/{id}' } })).text();
+    expect(await (await fetch(`${url}/twice`)).text()).toBe('200');
+    const spans = await spansAfter(2);
+    expect(spans.map((s) => [s.name, s.attributes[ATTR_HTTP_ROUTE]])).toEqual([
+      ['GET /api/users/{id}', '/api/users/{id}'],
+      ['GET /twice', '/twice'],
+    ]);
   });
 
   it('pipelined requests on one connection: one span each, in order, each with its own route', async () => {
