@@ -43,7 +43,7 @@ const STYLE = `
   .scroll { overflow-x: auto; } td.num { text-align: right; } #parts code { word-break: break-all; }
 `;
 
-function layout(title: string, body: string, script = ''): string {
+export function layout(title: string, body: string, script = ''): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -54,7 +54,7 @@ function layout(title: string, body: string, script = ''): string {
 </head>
 <body>
 <header><b>Strata demo</b>
-<a href="/">layers</a><a href="/live">live</a><a href="/inspect">inspector</a><a href="/dashboard">dashboard</a>
+<a href="/learn">learn</a><a href="/">layers</a><a href="/live">live</a><a href="/inspect">inspector</a><a href="/dashboard">dashboard</a>
 <a href="/static/">static files</a><a href="/upload">upload</a><a href="/echo">echo</a></header>
 <main>
 ${body}
