@@ -4,7 +4,6 @@ import {
   type Attributes,
   type Context,
   context,
-  createContextKey,
   type Histogram,
   type Meter,
   type MeterProvider,
@@ -78,7 +77,7 @@ export interface StrataInstrumentation {
   disable(): void;
 }
 
-/** Per-request state, kept on the trace context under {@link STATE}. */
+/** Per-request state, kept on the trace context under the instrumentation's own symbol. */
 interface RequestState {
   ctx: RequestTraceContext;
   span: Span;
@@ -115,10 +114,8 @@ interface ActiveSeries {
   count: number;
 }
 
-const STATE: unique symbol = Symbol('strata.otel.request');
-/** Where the request's state sits in the OpenTelemetry context the handler runs in. */
-const STATE_KEY = createContextKey('@strata/otel request');
-type TracedContext = RequestTraceContext & { [STATE]?: RequestState | null };
+/** The trace context with this package's per-request state on it (one symbol per instrumentation). */
+type TracedContext = RequestTraceContext & { [state: symbol]: RequestState | null | undefined };
 
 /** Reads request headers for the propagator (names case-insensitively, as HTTP has them). */
 const headerGetter: TextMapGetter<ServerRequest> = {
@@ -195,6 +192,45 @@ export function splitHost(host: string): { address: string; port: number } {
 function errorTypeOf(error: unknown): string {
   if (error instanceof Error) return error.name || error.constructor?.name || '_OTHER';
   return '_OTHER';
+}
+
+/** An instrumentation, as the shared context binding sees it. */
+interface Participant {
+  begin(ctx: TracedContext): RequestState | undefined;
+  stateKey: symbol;
+}
+
+/**
+ * The instrumentations bound to each context storage. A channel holds one transform per store, so
+ * the store is bound once and its transform runs every instrumentation's `begin`: the first one's
+ * span is the active span, and every instrumentation finds its own state in the context.
+ */
+const bindings = new Map<AsyncLocalStorage<Context>, Set<Participant>>();
+
+function bindContext(storage: AsyncLocalStorage<Context>, participant: Participant): void {
+  let participants = bindings.get(storage);
+  if (participants === undefined) {
+    const all = new Set<Participant>();
+    participants = all;
+    bindings.set(storage, all);
+    tracingChannel(Channels.REQUEST).start.bindStore(storage, (ctx) => {
+      let out: Context | undefined;
+      for (const p of all) {
+        const state = p.begin(ctx as TracedContext);
+        if (state !== undefined)
+          out = out === undefined ? state.otelContext : out.setValue(p.stateKey, state);
+      }
+      return out ?? context.active();
+    });
+  }
+  participants.add(participant);
+}
+
+function unbindContext(storage: AsyncLocalStorage<Context>, participant: Participant): void {
+  const participants = bindings.get(storage);
+  if (participants === undefined || !participants.delete(participant) || participants.size > 0) return;
+  bindings.delete(storage);
+  tracingChannel(Channels.REQUEST).start.unbindStore(storage);
 }
 
 /**
@@ -274,6 +310,11 @@ export function instrumentStrata(options: StrataInstrumentationOptions = {}): St
   let inFlight = 0;
   let enabled = true;
   let finishSubscribed = true;
+
+  // Per instrumentation, so that two of them (two tracer providers) each trace every request.
+  const STATE = Symbol('@strata/otel request');
+  /** Where the request's state sits in the OpenTelemetry context the handler runs in. */
+  const STATE_KEY = Symbol('@strata/otel request');
 
   function begin(ctx: TracedContext): RequestState | undefined {
     const existing = ctx[STATE];
@@ -463,12 +504,8 @@ export function instrumentStrata(options: StrataInstrumentationOptions = {}): St
   // The store's transform runs inside `start.runStores(ctx)` just before `start` is published: it
   // creates the span; `onStart` covers a start without it (a store bound after runStores began).
   if (requestStore !== null) request.start.bindStore(requestStore, (ctx) => begin(ctx as TracedContext));
-  if (contextStorage !== null) {
-    request.start.bindStore(contextStorage, (ctx) => {
-      const state = begin(ctx as TracedContext);
-      return state !== undefined ? state.otelContext : context.active();
-    });
-  }
+  const participant: Participant = { begin, stateKey: STATE_KEY };
+  if (contextStorage !== null) bindContext(contextStorage, participant);
   subscribe(request.start.name, onStart);
   subscribe(request.error.name, onError);
   subscribe(Channels.RESPONSE_FINISH, onFinish);
@@ -484,7 +521,7 @@ export function instrumentStrata(options: StrataInstrumentationOptions = {}): St
       if (!enabled) return;
       enabled = false;
       if (requestStore !== null) request.start.unbindStore(requestStore);
-      if (contextStorage !== null) request.start.unbindStore(contextStorage);
+      if (contextStorage !== null) unbindContext(contextStorage, participant);
       unsubscribe(request.start.name, onStart);
       unsubscribe(Channels.ROUTER_MATCH, onMatch);
       unsubscribe(Channels.CONNECTION_OPEN, onOpen);

@@ -336,6 +336,28 @@ describe('options', () => {
     }
   });
 
+  it('two instrumentations at once (two tracer providers) each trace every request, nested spans included', async () => {
+    const second = telemetry();
+    const other = instrumentStrata({
+      tracerProvider: second.tracerProvider,
+      meterProvider: second.meterProvider,
+    });
+    try {
+      await (await fetch(`${url}/users/5`)).text();
+      await (await fetch(`${url}/nested`)).text();
+      await until(
+        () => tel.spans.getFinishedSpans().length >= 3 && second.spans.getFinishedSpans().length >= 2,
+      );
+      const names = (t: Telemetry) => t.spans.getFinishedSpans().map((s) => s.name);
+      expect(names(tel)).toEqual(['GET /users/:id', 'work', 'GET /nested']);
+      // The application's tracer is the first provider's: the second sees its own server spans.
+      expect(names(second)).toEqual(['GET /users/:id', 'GET /nested']);
+    } finally {
+      other.disable();
+      await second.shutdown();
+    }
+  });
+
   it('disable(): a request in flight still ends its span, later requests are not traced', async () => {
     const pending = fetch(`${url}/gate`).then((r) => r.text());
     await until(() => gate.entered);
