@@ -205,30 +205,33 @@ interface Participant {
  * the store is bound once and its transform runs every instrumentation's `begin`: the first one's
  * span is the active span, and every instrumentation finds its own state in the context.
  */
-const bindings = new Map<AsyncLocalStorage<Context>, Set<Participant>>();
+const bindings = new Map<AsyncLocalStorage<Context>, { list: Participant[] }>();
 
 function bindContext(storage: AsyncLocalStorage<Context>, participant: Participant): void {
-  let participants = bindings.get(storage);
-  if (participants === undefined) {
-    const all = new Set<Participant>();
-    participants = all;
-    bindings.set(storage, all);
-    tracingChannel(Channels.REQUEST).start.bindStore(storage, (ctx) => {
-      let out: Context | undefined;
-      for (const p of all) {
-        const state = p.begin(ctx as TracedContext);
-        if (state !== undefined)
-          out = out === undefined ? state.otelContext : out.setValue(p.stateKey, state);
-      }
-      return out ?? context.active();
-    });
+  const existing = bindings.get(storage);
+  if (existing !== undefined) {
+    existing.list = [...existing.list, participant];
+    return;
   }
-  participants.add(participant);
+  const binding = { list: [participant] };
+  bindings.set(storage, binding);
+  tracingChannel(Channels.REQUEST).start.bindStore(storage, (ctx) => {
+    const list = binding.list;
+    let out: Context | undefined;
+    for (let i = 0; i < list.length; i++) {
+      const p = list[i]!;
+      const state = p.begin(ctx as TracedContext);
+      if (state !== undefined) out = out === undefined ? state.otelContext : out.setValue(p.stateKey, state);
+    }
+    return out ?? context.active();
+  });
 }
 
 function unbindContext(storage: AsyncLocalStorage<Context>, participant: Participant): void {
-  const participants = bindings.get(storage);
-  if (participants === undefined || !participants.delete(participant) || participants.size > 0) return;
+  const binding = bindings.get(storage);
+  if (binding === undefined) return;
+  binding.list = binding.list.filter((p) => p !== participant);
+  if (binding.list.length > 0) return;
   bindings.delete(storage);
   tracingChannel(Channels.REQUEST).start.unbindStore(storage);
 }
