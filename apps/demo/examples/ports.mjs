@@ -38,5 +38,7 @@ const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
 if (low.server !== null) {
   console.log(`listen on port 81 as uid ${uid}: allowed (this process is privileged)`);
   await new Promise((resolve) => low.server.close(resolve));
-} else console.log(`listen on port 81 as uid ${uid}: ${low.error} (ports below 1024 are reserved)`);
+} else if (low.error === 'EACCES') {
+  console.log(`listen on port 81 as uid ${uid}: EACCES (ports below 1024 are reserved)`);
+} else console.log(`listen on port 81 as uid ${uid}: ${low.error} (another service has it)`);
 console.log('ports are 16-bit numbers: 0 to 65535; 65536 does not exist');

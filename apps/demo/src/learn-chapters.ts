@@ -374,7 +374,7 @@ with other methods, 405 and the list of allowed ones.</p>`,
     ) => `<p>A <b>hash</b> such as SHA-256 turns any bytes into 32 bytes. The same input always gives the
 same digest; change one bit and the digest is unrecognisable; nobody knows how to find two inputs
 with the same one. The <a href="/upload">upload page</a> hashes a file in your browser and the server
-hashes what it received: equal digests mean the server got exactly your bytes. A <b>HMAC</b> is a hash
+hashes what it received: equal digests mean the server got exactly your bytes. An <b>HMAC</b> is a hash
 keyed with a secret: a server signs a cookie with it and later knows nobody changed it.</p>
 <p>A <b>signature</b> uses a key pair: the private key signs, anyone with the public key verifies. A
 <b>certificate</b> is a public key and a name (<code>localhost</code>, <code>example.com</code>) signed by a
