@@ -157,6 +157,42 @@ describe('the examples, run as their chapters print them', () => {
     }
   });
 
+  it("crypto over TLS: the chapter's certificate, the demo's TLS mode, the handshake with openssl s_client", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strata-learn-tls-'));
+    let tls: Demo | null = null;
+    try {
+      const make = (await commands('crypto')).find((c) => c.startsWith('openssl req'))!;
+      expect((await run('bash', ['-c', make], { cwd: dir })).code).toBe(0);
+      tls = await startDemo([
+        '--port',
+        '0',
+        '--tls-cert',
+        join(dir, 'cert.pem'),
+        '--tls-key',
+        join(dir, 'key.pem'),
+      ]);
+      // The page, fetched over TLS, prints the commands for this very port.
+      const page = await run('curl', ['-sS', '--cacert', 'cert.pem', `${tls.url}/learn/crypto`], {
+        cwd: dir,
+      });
+      expect(page.stdout).toContain('this page came over TLS');
+      const cmds = [...page.stdout.matchAll(/<pre class="run">([^<]*)<\/pre>/g)].map((m) =>
+        m[1]!.replaceAll('&lt;', '<').replaceAll('&#39;', "'").replaceAll('&amp;', '&'),
+      );
+      const sClient = cmds.find((c) => c.startsWith('openssl s_client'))!;
+      expect(sClient).toContain(`127.0.0.1:${tls.port}`);
+      const hs = await run('bash', ['-c', sClient], { cwd: dir });
+      expect(hs.stdout + hs.stderr).toMatch(/Protocol version: TLSv1\.[23]/);
+      expect(hs.stdout + hs.stderr).toContain('CN = localhost');
+      const get = cmds.find((c) => c.startsWith('curl --cacert'))!;
+      const hello = await run('bash', ['-c', get], { cwd: dir });
+      expect(hello.stdout).toBe('Hello, World!');
+    } finally {
+      await tls?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('request: the CL+TE request typed into a socket is refused with 400', async () => {
     const cmd = (await commands('request')).find((c) => c.startsWith('bash -c'));
     const out = await run('bash', ['-c', cmd!.slice("bash -c '".length, cmd!.lastIndexOf("'"))]);
