@@ -117,4 +117,19 @@ describe('the Learn path in a browser', () => {
     expect(res?.status()).toBe(500);
     expect(await page.textContent('#status')).toBe('500 Internal Server Error');
   });
+
+  it('at 390 px wide (a phone) no Learn page scrolls sideways', async () => {
+    const narrow = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    try {
+      for (const path of ['/learn', ...CHAPTERS.map((c) => `/learn/${c.slug}`)]) {
+        await narrow.goto(`${demo.url}${path}`);
+        const width = await narrow.evaluate(() => document.documentElement.scrollWidth);
+        expect(width, path).toBeLessThanOrEqual(390);
+      }
+      await narrow.goto(`${demo.url}/learn/crypto`);
+      await narrow.screenshot({ path: join(outputDir(), 'learn-crypto-390.png'), fullPage: true });
+    } finally {
+      await narrow.close();
+    }
+  });
 });

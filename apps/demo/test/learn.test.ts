@@ -212,6 +212,17 @@ describe('Learn routes', () => {
     expect(await bad.json()).toMatchObject({ code: 'ERR_LEARN_STATUS' });
   });
 
+  it('commands repeat the Host the client used: IPv6 in brackets, a name, the default port', async () => {
+    const page = async (host: string) =>
+      (await run('curl', ['-sS', '-H', `Host: ${host}`, `${demo.url}/learn/request`])).stdout;
+    const v6 = await page('[::1]:9999');
+    expect(v6).toContain('node apps/demo/examples/http-client.mjs http://[::1]:9999/echo?x=1');
+    expect(v6).toContain('/dev/tcp/::1/9999');
+    const named = await page('localhost');
+    expect(named).toContain('http://localhost/echo?x=1');
+    expect(named).toContain('/dev/tcp/localhost/80');
+  });
+
   it('/learn/source/ serves the linked files only', async () => {
     const ok = await fetch(`${demo.url}/learn/source/packages/http-parser/test/specs/05-cl-te.md`);
     expect(ok.status).toBe(200);
