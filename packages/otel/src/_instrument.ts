@@ -365,7 +365,12 @@ export function instrumentStrata(options: StrataInstrumentationOptions = {}): St
         propagator !== null
           ? propagator.extract(ROOT_CONTEXT, req, headerGetter)
           : propagation.extract(ROOT_CONTEXT, req, headerGetter);
-      const span = tracer.startSpan(nameMethod, { kind: SpanKind.SERVER, attributes }, parent);
+      // From the end of the request head (a pipelined or body-carrying request's handler may start later).
+      const span = tracer.startSpan(
+        nameMethod,
+        { kind: SpanKind.SERVER, attributes, startTime: ctx.startTime },
+        parent,
+      );
       const active = seriesFor(method, scheme);
       active.count++;
       inFlight++;

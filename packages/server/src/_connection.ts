@@ -489,7 +489,7 @@ export class ConnState implements Flushable {
     const req = this.newRequest(h, hasBody, limit);
     const ex = new Exchange(this, req, keepAlive);
     req._owner = ex;
-    if (this.logBytes || finishChannel.hasSubscribers) {
+    if (this.logBytes || finishChannel.hasSubscribers || requestTrace.hasSubscribers) {
       ex.measure = true;
       ex.start = performance.now();
     }
@@ -654,7 +654,13 @@ export class ConnState implements Flushable {
    * and end / asyncStart / asyncEnd / error are published as `TracingChannel.tracePromise` does.
    */
   invokeTraced(ex: Exchange, req: ServerRequest, res: ResponseWriter): void {
-    const ctx: RequestTraceContext = { request: req, response: res, connectionId: this.conn.id, route: null };
+    const ctx: RequestTraceContext = {
+      request: req,
+      response: res,
+      connectionId: this.conn.id,
+      startTime: ex.start !== 0 ? ex.start : performance.now(),
+      route: null,
+    };
     ex.trace = ctx;
     requestTrace.start.runStores(ctx, () => {
       let r: unknown;

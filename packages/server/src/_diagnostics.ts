@@ -29,6 +29,8 @@ export interface RequestTraceContext {
   response: ResponseWriter;
   /** The transport connection's `id`. */
   connectionId: number;
+  /** `performance.now()` when the request head was parsed (the handler may start later). */
+  startTime: number;
   /**
    * The route pattern that matched, for traces and logs. The server leaves it null; a subscriber
    * (the OpenTelemetry integration, the inspector) or the application sets it, e.g. from
@@ -57,7 +59,7 @@ export interface ResponseFinishMessage {
   bytesIn: number;
   /** Response bytes (head and body) handed to the socket; -1 when not measured. */
   bytesOut: number;
-  /** Milliseconds from the end of the request head to the end of the response; -1 when not measured. */
+  /** Milliseconds from the end of the request head to the end of the response (from `context.startTime` when traced); -1 when not measured. */
   durationMs: number;
   /** The response was cut short (the client went away, a timeout, a handler error after the head). */
   aborted: boolean;

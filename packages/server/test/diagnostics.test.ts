@@ -85,10 +85,15 @@ describe('strata:server:* channels', () => {
         const ctx = als.getStore();
         // What a router subscriber does: name the route on the context of the current request.
         if (ctx !== undefined) ctx.route = '/users/:id';
+        // The head was parsed before the handler ran, after the request was sent.
+        if (ctx !== undefined && (ctx.startTime > performance.now() || ctx.startTime < sentAt)) {
+          throw new Error(`startTime ${ctx.startTime} outside [${sentAt}, now]`);
+        }
         res.send(`ctx ${ctx?.request === req}`);
       },
     });
     server = s.server;
+    const sentAt = performance.now();
     expect(await (await fetch(`${s.url}/users/42`)).text()).toBe('ctx true');
     await until(() => finishes.length === 1);
     expect(finishes[0]).toMatchObject({ route: '/users/:id', status: 200, aborted: false });
