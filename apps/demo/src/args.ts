@@ -41,6 +41,8 @@ export interface DemoOptions {
    */
   redis: string | null;
   help: boolean;
+  /** `--version`: print the demo's version and exit. */
+  version: boolean;
 }
 
 /** A command line the demo cannot run with; `message` is the one line printed before exiting 2. */
@@ -77,6 +79,7 @@ export const DEFAULTS: Readonly<DemoOptions> = Object.freeze({
   sendTimeout: DEFAULT_SEND_TIMEOUT,
   redis: null,
   help: false,
+  version: false,
 });
 
 /** Flags that take a value, mapped to the option they set. */
@@ -152,6 +155,11 @@ export function parseArgs(argv: readonly string[]): DemoOptions {
       options.help = true;
       continue;
     }
+    if (name === '--version') {
+      if (eq !== -1) throw new ArgsError('ERR_FLAG_VALUE', '--version takes no value');
+      options.version = true;
+      continue;
+    }
     if (name === '--log') {
       if (eq !== -1) throw new ArgsError('ERR_FLAG_VALUE', '--log takes no value');
       options.log = true;
@@ -223,8 +231,9 @@ export const HELP = `strata-demo: the Strata demo server (routes, echo, static f
 usage: strata-demo [serve|echo] [flags]
 
 modes:
-  serve              the demo routes (default): /, /hello, /user/:name, /dashboard, /health, /echo,
-                     /static/*, /stream, /download/:size, /upload, /compute?n=, /ws, /live, /inspect
+  serve              the demo routes (default): /, /hello, /user, /user/:name, /dashboard, /health,
+                     /echo, /static/*, /stream, /download/:size, /upload, /compute?n=, /chat (/ws),
+                     /live, /inspect
   echo               answer every request, whatever its target, with the JSON echo of what arrived
 
 flags:
@@ -244,6 +253,7 @@ flags:
   --redis URL        share the chat room and the live figures with every demo process that
                      uses this Redis (redis://HOST:PORT); default: this process (or its workers)
   --help, -h         print this help and exit
+  --version          print the demo's version and exit
 
 When ready it prints one line: listening on http://HOST:PORT (https:// with TLS).
 SIGINT or SIGTERM drains in-flight requests and exits 0.`;

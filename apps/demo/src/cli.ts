@@ -8,8 +8,9 @@
  */
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { createSecureContext } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { createServer, type Server } from '@strata/server';
 import type { ListenerAddress, ListenerStats } from '@strata/transport';
@@ -23,6 +24,12 @@ import { Figures, LiveFeed, Meter, SAMPLE_MS, type ServerFigures } from './live'
 
 /** How long in-flight requests get to finish after SIGTERM before their connections are cut. */
 const DRAIN_DEADLINE_MS = 10_000;
+/**
+ * A second SIGINT / SIGTERM at least this long after the first forces the exit. Sooner, it is the
+ * same Ctrl-C heard twice: the terminal signals the whole process group, and a parent (pnpm, npx)
+ * may forward the signal to its child as well.
+ */
+const FORCE_AFTER_MS = 500;
 /** How long start-up waits for `--redis` to connect. */
 const REDIS_CONNECT_MS = 5_000;
 /** Messages between the primary and its workers. */
@@ -60,6 +67,80 @@ function readPem(path: string, what: string): Buffer {
       1,
     );
   }
+}
+
+/** The demo's version, from its package.json (next to `dist/`). */
+function demoVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** `--static DIR` must be a folder that exists: checked before listening, one line if not. */
+function checkStaticDir(dir: string): void {
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such folder' : code === 'EACCES' ? 'permission denied' : code;
+    throw new StartError(`--static ${dir}: ${why ?? String(err)}`, 1);
+  }
+  if (!isDir) throw new StartError(`--static ${dir}: not a folder`, 1);
+}
+
+/**
+ * The certificate and key, checked before listening so that a mistake is one clear line, not an
+ * OpenSSL code: each file must hold the right kind of PEM block (swapped files are named as such),
+ * and the key must be the certificate's.
+ */
+function loadTls(certPath: string, keyPath: string): { cert: Buffer; key: Buffer } {
+  const cert = readPem(certPath, 'certificate');
+  const key = readPem(keyPath, 'key');
+  const certText = cert.toString('latin1');
+  const keyText = key.toString('latin1');
+  const hasCert = certText.includes('-----BEGIN CERTIFICATE-----');
+  const hasKey = /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/.test(keyText);
+  if (!hasCert && !hasKey && certText.includes('PRIVATE KEY-----') && keyText.includes('CERTIFICATE-----')) {
+    throw new StartError(
+      `--tls-cert ${certPath} holds a private key and --tls-key ${keyPath} a certificate: the two files are swapped`,
+      1,
+    );
+  }
+  if (!hasCert) {
+    throw new StartError(
+      `--tls-cert ${certPath} is not a PEM certificate (no '-----BEGIN CERTIFICATE-----' line)`,
+      1,
+    );
+  }
+  if (!hasKey) {
+    throw new StartError(
+      `--tls-key ${keyPath} is not a PEM private key (no '-----BEGIN … PRIVATE KEY-----' line)`,
+      1,
+    );
+  }
+  try {
+    createSecureContext({ cert, key });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { reason?: string };
+    const text = `${e.code ?? ''} ${e.reason ?? ''} ${e.message}`;
+    if (/KEY_VALUES_MISMATCH|key values mismatch/i.test(text)) {
+      throw new StartError(
+        `--tls-key ${keyPath} is not the private key of the certificate ${certPath} (they do not match)`,
+        1,
+      );
+    }
+    throw new StartError(
+      `cannot use the certificate ${certPath} with the key ${keyPath}: ${e.reason ?? e.message.split('\n')[0]}`,
+      1,
+    );
+  }
+  return { cert, key };
 }
 
 function listenError(err: unknown, options: DemoOptions): StartError {
@@ -168,8 +249,9 @@ async function openBuses(options: DemoOptions, slot: number): Promise<Buses> {
 async function startServer(options: DemoOptions, slot: number, reusePort: boolean): Promise<Running> {
   const tls =
     options.tlsCert !== null && options.tlsKey !== null
-      ? { cert: readPem(options.tlsCert, 'certificate'), key: readPem(options.tlsKey, 'key') }
+      ? loadTls(options.tlsCert, options.tlsKey)
       : undefined;
+  if (options.staticDir !== null) checkStaticDir(options.staticDir);
   const buses = await openBuses(options, slot);
   const meter = new Meter(slot === 0 ? 'main' : `worker ${slot}`, process.pid);
   const feed = new LiveFeed();
@@ -269,14 +351,30 @@ async function startServer(options: DemoOptions, slot: number, reusePort: boolea
 async function runSingle(options: DemoOptions): Promise<void> {
   const running = await startServer(options, 0, false);
   process.stdout.write(`listening on ${originOf(options.host, running.port, options.tlsCert !== null)}\n`);
-  const stop = (): void => {
-    running.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+  // The first signal drains (one line says how many connections are left, and that a second Ctrl-C
+  // forces); a second one, once FORCE_AFTER_MS have passed, exits at once. A clean drain exits 0,
+  // so `pnpm demo` (whose script runs this process) sees a success, not a command killed by SIGINT.
+  let firstSignal = 0;
+  const stop = (signal: NodeJS.Signals): void => {
+    const now = Date.now();
+    if (firstSignal === 0) {
+      firstSignal = now;
+      const open = running.stats().open;
+      const force = signal === 'SIGINT' ? 'Ctrl-C again to force' : 'signal again to force';
+      process.stdout.write(`strata-demo: draining ${open} connection${open === 1 ? '' : 's'}, ${force}\n`);
+      running.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+      return;
+    }
+    if (now - firstSignal < FORCE_AFTER_MS) return; // the same Ctrl-C, heard twice
+    const open = running.stats().open;
+    process.stdout.write(`strata-demo: forced exit, ${open} connection${open === 1 ? '' : 's'} cut\n`);
+    process.exit(130);
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }
 
 /** Resolves once no cluster worker is alive (or after `timeoutMs`). */
@@ -371,6 +469,10 @@ async function main(): Promise<void> {
   }
   if (options.help) {
     process.stdout.write(`${HELP}\n`);
+    return;
+  }
+  if (options.version) {
+    process.stdout.write(`strata-demo ${demoVersion()}\n`);
     return;
   }
   try {

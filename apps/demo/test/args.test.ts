@@ -43,6 +43,7 @@ describe('parseArgs', () => {
       sendTimeout: 500,
       redis: 'redis://10.0.0.5:6379',
       help: false,
+      version: false,
     });
     expect(parseArgs([]).inspector).toBe('watch');
     expect(parseArgs(['--inspector', 'off']).inspector).toBe('off');
@@ -50,6 +51,8 @@ describe('parseArgs', () => {
     expect(parseArgs([]).maxUpload).toBe(1024 ** 3);
     expect(parseArgs([]).sendTimeout).toBe(30_000);
     expect(parseArgs(['-h']).help).toBe(true);
+    expect(parseArgs(['--version']).version).toBe(true);
+    expect(() => parseArgs(['--version=1'])).toThrow(/--version takes no value/);
   });
 
   it('reads --max-upload as bytes, with K, M, G or T as powers of 1024, and 0 as no limit', () => {
@@ -141,7 +144,9 @@ describe('parseArgs', () => {
       '--send-timeout',
       '--redis',
       '/upload',
+      '/chat',
       '--help',
+      '--version',
     ]) {
       expect(HELP).toContain(word);
     }
