@@ -14,10 +14,11 @@
  */
 
 import { createHash } from 'node:crypto';
+import { FormError } from '@strata/forms';
 import { createInspector, type Inspector, type InspectorEntry } from '@strata/inspector';
 import { cannedResponse, type ResponseWriter, serveStatic } from '@strata/response';
 import { createRouter, type FindResult } from '@strata/router';
-import type { ServerRequest } from '@strata/server';
+import { ServerError, type ServerRequest } from '@strata/server';
 import type { Connection } from '@strata/transport';
 import { type PubSubBackend, type WebSocket, WebSocketServer } from '@strata/websocket';
 import type { DemoMode, InspectorMode } from './args';
@@ -25,8 +26,11 @@ import { ComputeError, type ComputePool } from './compute-pool';
 import { addLearnRoutes } from './learn';
 import type { Figures, LiveFeed, Meter, ServerFigures } from './live';
 import {
+  chatPage,
+  DEMO_USERS,
   dashboardPage,
-  escapeHtml,
+  errorPage,
+  FAVICON_SVG,
   type InspectEntry,
   indexPage,
   inspectPage,
@@ -34,6 +38,8 @@ import {
   type UploadedPart,
   uploadPage,
   uploadResultPage,
+  userPage,
+  usersPage,
 } from './pages';
 
 /** What a route does with a request; `params` are the router's, already percent-decoded. */
@@ -119,6 +125,71 @@ function sendText(res: ResponseWriter, status: number, body: string): void {
 
 function sendError(res: ResponseWriter, status: number, code: string, message: string): void {
   res.status(status).json({ error: message, code });
+}
+
+/** Whether the client asked for HTML (a browser navigating): error answers become pages then. */
+function wantsHtml(req: ServerRequest): boolean {
+  return (req.header('accept') ?? '').includes('text/html');
+}
+
+/** The reason phrases of the error pages. */
+const ERROR_TITLES: Readonly<Record<number, string>> = Object.freeze({
+  400: 'Bad Request',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  414: 'URI Too Long',
+  500: 'Internal Server Error',
+});
+
+/**
+ * An error answer: a styled page with the way back for a browser (`Accept: text/html`); for curl
+ * and scripts the plain text (`json` false) or the JSON `{ error, code }` it always was.
+ */
+function sendProblem(
+  req: ServerRequest,
+  res: ResponseWriter,
+  status: number,
+  message: string,
+  json: { code: string } | null = null,
+): void {
+  if (wantsHtml(req)) {
+    res.status(status).header('Content-Type', HTML).header('Cache-Control', 'no-store');
+    res.send(errorPage(status, ERROR_TITLES[status] ?? 'Error', message, req.path));
+  } else if (json !== null) sendError(res, status, json.code, message);
+  else sendText(res, status, `${message}\n`);
+}
+
+/**
+ * A route threw. For a browser that has no answer yet, the 500 is a page; then the error goes on
+ * to the engine, which logs it through `onError` (the response is already finished, so it sends
+ * nothing more). The client's own faults (ServerError: gone, too large, timed out; FormError) are
+ * the engine's to answer and count, untouched.
+ */
+function routeFailed(req: ServerRequest, res: ResponseWriter, error: unknown): never {
+  if (
+    !(error instanceof ServerError) &&
+    !(error instanceof FormError) &&
+    !res.headersSent &&
+    !req.signal.aborted
+  ) {
+    sendProblem(req, res, 500, 'The route failed while answering this request; the server logged why.');
+  }
+  throw error;
+}
+
+/** The long cache of the favicon: one year, never revalidated (RFC 8246 `immutable`). */
+const FAVICON_CACHE = 'public, max-age=31536000, immutable';
+
+/**
+ * `http://HOST:PORT` as the client reached this server (its `Host` header), for the example
+ * commands on the pages; a placeholder when the header is missing or not a plain host[:port].
+ */
+function requestOrigin(req: ServerRequest, tls: boolean): string {
+  const host = req.header('host') ?? '';
+  const scheme = tls ? 'https' : 'http';
+  return /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/.test(host)
+    ? `${scheme}://${host}`
+    : `${scheme}://HOST:PORT`;
 }
 
 /** A whole number in [min, max] written as plain digits, or null. */
@@ -213,10 +284,24 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
   const router = createRouter<RouteHandler>();
 
   // ---- pages ----------------------------------------------------------------------------------
-  router.add('GET', '/', (_req, res) => {
-    sendHtml(res, indexPage({ mode: options.mode, workers: options.workers, tls: options.tls }));
+  router.add('GET', '/', (req, res) => {
+    sendHtml(
+      res,
+      indexPage({
+        mode: options.mode,
+        workers: options.workers,
+        tls: options.tls,
+        origin: requestOrigin(req, options.tls),
+      }),
+    );
   });
   router.add('GET', '/live', (_req, res) => sendHtml(res, livePage()));
+  router.add('GET', '/chat', (_req, res) => sendHtml(res, chatPage()));
+  const favicon: RouteHandler = (_req, res) => {
+    res.header('Content-Type', 'image/svg+xml').header('Cache-Control', FAVICON_CACHE).send(FAVICON_SVG);
+  };
+  router.add('GET', '/favicon.ico', favicon);
+  router.add('GET', '/favicon.svg', favicon);
   const recordingState = () => ({ ...inspector.state(), tls: options.tls, workers: options.workers });
   const entries = () => inspector.entries().map(inspectEntry);
   router.add('GET', '/inspect', (req, res) => {
@@ -257,9 +342,10 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
   router.add('GET', '/hello', (_req, res) => {
     res.header('Content-Type', 'text/plain').send('Hello, World!');
   });
+  router.add('GET', '/user', (_req, res) => sendHtml(res, usersPage(DEMO_USERS)));
   router.add('GET', '/user/:name', (_req, res, params) => {
-    const name = escapeHtml(params.name ?? '');
-    sendHtml(res, `<!doctype html><meta charset="utf-8"><title>${name}</title><h1>Hello, ${name}!</h1>\n`);
+    const name = params.name ?? '';
+    sendHtml(res, userPage(name, DEMO_USERS.find((u) => u.name === name.toLowerCase()) ?? null));
   });
   router.add('GET', '/health', (_req, res) => {
     res
@@ -288,14 +374,16 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
       query: req.query,
       header: (name: string) => req.header(name),
     };
-    if (!(await files(staticReq, res))) sendText(res, 404, `Not Found: ${req.path}\n`);
+    if (!(await files(staticReq, res))) sendProblem(req, res, 404, `Not Found: ${req.path}`);
   });
   router.add('GET', '/stream', async (req, res) => {
     const q = new URLSearchParams(req.query);
     const chunks = wholeNumber(q.get('chunks') ?? '64', 1, 4096);
     const size = wholeNumber(q.get('size') ?? '16384', 16, 1024 * 1024);
     if (chunks === null || size === null) {
-      sendError(res, 400, 'ERR_STREAM_PARAMS', 'chunks must be 1..4096 and size 16..1048576');
+      sendProblem(req, res, 400, 'chunks must be 1..4096 and size 16..1048576', {
+        code: 'ERR_STREAM_PARAMS',
+      });
       return;
     }
     res.header('Content-Type', TEXT).header('Cache-Control', 'no-store');
@@ -307,12 +395,9 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
   router.add('GET', '/download/:size', async (req, res, params) => {
     const size = wholeNumber(params.size, 0, MAX_DOWNLOAD);
     if (size === null) {
-      sendError(
-        res,
-        400,
-        'ERR_DOWNLOAD_SIZE',
-        `size must be a whole number of bytes from 0 to ${MAX_DOWNLOAD}`,
-      );
+      sendProblem(req, res, 400, `size must be a whole number of bytes from 0 to ${MAX_DOWNLOAD}`, {
+        code: 'ERR_DOWNLOAD_SIZE',
+      });
       return;
     }
     res
@@ -325,7 +410,9 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
   });
 
   // ---- uploads: a body of any size through SHA-256, never held whole ------------------------------
-  router.add('GET', '/upload', (_req, res) => sendHtml(res, uploadPage(options.maxUpload)));
+  router.add('GET', '/upload', (req, res) =>
+    sendHtml(res, uploadPage(options.maxUpload, requestOrigin(req, options.tls))),
+  );
   router.add('POST', '/upload', async (req, res) => {
     // This route's own body limit (`--max-upload`, 0: none) replaces the server's 1 MiB. The body
     // streams: each chunk is hashed and dropped, the engine buffers at most 64 KiB ahead of this
@@ -335,7 +422,9 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     // backpressure at work: the sender slows to the server's pace, the server's memory stays flat.
     const pace = wholeNumber(new URLSearchParams(req.query).get('pace') ?? '0', 0, MAX_PACE_MS);
     if (pace === null) {
-      sendError(res, 400, 'ERR_UPLOAD_PACE', `pace must be a whole number of ms from 0 to ${MAX_PACE_MS}`);
+      sendProblem(req, res, 400, `pace must be a whole number of ms from 0 to ${MAX_PACE_MS}`, {
+        code: 'ERR_UPLOAD_PACE',
+      });
       return;
     }
     if (isMultipart(req.header('content-type'))) {
@@ -411,7 +500,9 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
   router.add('GET', '/compute', async (req, res) => {
     const n = wholeNumber(new URLSearchParams(req.query).get('n'), 0, MAX_COMPUTE_N);
     if (n === null) {
-      sendError(res, 400, 'ERR_COMPUTE_N', `n must be a whole number from 0 to ${MAX_COMPUTE_N}`);
+      sendProblem(req, res, 400, `n must be a whole number from 0 to ${MAX_COMPUTE_N}`, {
+        code: 'ERR_COMPUTE_N',
+      });
       return;
     }
     try {
@@ -519,18 +610,19 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
         return;
       case 405:
         res.header('Allow', found.allow.join(', '));
-        sendText(
+        sendProblem(
+          req,
           res,
           405,
-          `${req.method} is not allowed on ${req.path}; allowed: ${found.allow.join(', ')}\n`,
+          `${req.method} is not allowed on ${req.path}; allowed: ${found.allow.join(', ')}`,
         );
         return;
       case 400:
       case 414:
-        sendError(res, found.status, found.code, `bad request path (${found.code})`);
+        sendProblem(req, res, found.status, `bad request path (${found.code})`, { code: found.code });
         return;
       default:
-        sendText(res, 404, `Not Found: ${req.path}\n`);
+        sendProblem(req, res, 404, `Not Found: ${req.path}`);
     }
   }
 
@@ -539,8 +631,15 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     meter.requests++;
     if (options.mode === 'echo') return echo(req, res);
     const found = router.find(req.method, originTarget(req));
-    if (found.status === 200) return found.value(req, res, found.params);
-    answerMiss(req, res, found);
+    if (found.status !== 200) return answerMiss(req, res, found);
+    if (!wantsHtml(req)) return found.value(req, res, found.params);
+    // A browser: a route that throws answers a 500 page (see routeFailed).
+    try {
+      const done = found.value(req, res, found.params);
+      if (done instanceof Promise) return done.catch((error: unknown) => routeFailed(req, res, error));
+    } catch (error) {
+      routeFailed(req, res, error);
+    }
   }
 
   function onUpgrade(req: ServerRequest, conn: Connection, head: Uint8Array): void {

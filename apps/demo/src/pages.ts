@@ -37,10 +37,31 @@ const STYLE = `
   .figure { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 10px 16px;
     min-width: 150px; } .figure b { display: block; font-size: 26px; }
   .crlf { color: var(--accent2); } summary { cursor: pointer; } summary .muted { display: block; margin-left: 18px; }
-  .layers { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 0 18px; }
+  .layers { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(420px, 100%), 1fr)); gap: 0 18px; }
   h3 { font-size: 15px; margin: 12px 0 4px; } .tag { display: inline-block; border: 1px solid var(--line);
     border-radius: 4px; padding: 0 6px; margin: 0 4px 4px 0; font-size: 13px; }
   .scroll { overflow-x: auto; } td.num { text-align: right; } #parts code { word-break: break-all; }
+  .layers > div { min-width: 0; } summary code, td code { overflow-wrap: anywhere; }
+  .chat-log { list-style: none; padding: 0; margin: 0; max-height: 50vh; overflow-y: auto; }
+  .chat-log li { padding: 3px 0; border-bottom: 1px solid var(--line); overflow-wrap: anywhere; }
+  .chat-log .note { color: var(--muted); font-style: italic; }
+  form.row { display: flex; gap: 8px; flex-wrap: wrap; } form.row input[type=text] { flex: 1; min-width: 0; }
+  input, button { font: inherit; padding: 4px 8px; }
+  .users { display: grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap: 12px; }
+  .avatar { display: inline-grid; place-items: center; width: 56px; height: 56px; border-radius: 50%;
+    background: var(--accent); color: var(--bg); font-size: 26px; font-weight: 600; float: left;
+    margin: 0 14px 6px 0; }
+  .error-code { font-size: 64px; font-weight: 700; color: var(--accent2); margin: 12px 0 0; line-height: 1; }
+  @media (max-width: 600px) { header { padding: 10px 12px; gap: 4px 12px; } main { padding: 12px 12px 32px; }
+    th, td { padding: 4px 6px; } .layers { grid-template-columns: 1fr; } }
+`;
+
+/** The favicon (`/favicon.ico` and `/favicon.svg`): a small SVG, three strata. */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">\
+<rect width="32" height="32" rx="6" fill="#0b6bcb"/>\
+<rect x="6" y="7" width="20" height="4" rx="1" fill="#fff"/>\
+<rect x="6" y="14" width="20" height="4" rx="1" fill="#fb923c"/>\
+<rect x="6" y="21" width="20" height="4" rx="1" fill="#fff"/></svg>
 `;
 
 export function layout(title: string, body: string, script = ''): string {
@@ -50,12 +71,13 @@ export function layout(title: string, body: string, script = ''): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} · Strata demo</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <style>${STYLE}</style>
 </head>
 <body>
 <header><b>Strata demo</b>
-<a href="/learn">learn</a><a href="/">layers</a><a href="/live">live</a><a href="/inspect">inspector</a><a href="/dashboard">dashboard</a>
-<a href="/static/">static files</a><a href="/upload">upload</a><a href="/echo">echo</a></header>
+<a href="/learn">learn</a><a href="/">layers</a><a href="/live">live</a><a href="/chat">chat</a><a href="/inspect">inspector</a><a href="/dashboard">dashboard</a>
+<a href="/user">users</a><a href="/static/">static files</a><a href="/upload">upload</a><a href="/echo">echo</a></header>
 <main>
 ${body}
 </main>
@@ -66,7 +88,8 @@ ${script === '' ? '' : `<script>${script}</script>`}
 }
 
 /** `/`: the layers drawn against the IP stack, and a link to every route. */
-export function indexPage(info: { mode: string; workers: number; tls: boolean }): string {
+export function indexPage(info: { mode: string; workers: number; tls: boolean; origin?: string }): string {
+  const origin = escapeHtml(info.origin ?? 'http://HOST:PORT');
   return layout(
     'Layers',
     `<h1>Strata: HTTP/1.1 and WebSocket, layer by layer</h1>
@@ -75,7 +98,7 @@ talks to the one below it through an interface, so every layer can be read, test
 Running ${info.workers > 0 ? `${info.workers} worker processes` : 'one process'}${info.tls ? ' over TLS' : ''}.</p>
 
 <h2>The layers, against the IP stack</h2>
-<table>
+<div class="scroll"><table id="layers">
 <tr><th>IP stack</th><th>Strata package</th><th>what it does for this page</th></tr>
 <tr><td rowspan="6">application (HTTP, WebSocket)</td><td><code>apps/demo</code></td>
   <td>routes and pages only: this HTML, <code>/hello</code>, the chat room, the live chart</td></tr>
@@ -93,15 +116,16 @@ Running ${info.workers > 0 ? `${info.workers} worker processes` : 'one process'}
 <tr><td>transport (TCP, TLS)</td><td><code>@strata/transport</code></td><td>listeners, connections,
   backpressure, idle timeouts, graceful close, worker processes; knows nothing of HTTP</td></tr>
 <tr><td>network, link (IP, Ethernet)</td><td>the kernel</td><td>addresses, routing, loopback</td></tr>
-</table>
+</table></div>
 <p>Watch each layer work on a real request in the <a href="/inspect">wire inspector</a>: the bytes
 as they arrived, what the parser made of them, the route that matched, and what the response writer sent.</p>
 
 <h2>Routes</h2>
-<table>
+<div class="scroll"><table id="routes">
 <tr><th>route</th><th>what it shows</th></tr>
 <tr><td><a href="/hello">/hello</a></td><td>plain text <code>Hello, World!</code> (the benchmark route)</td></tr>
-<tr><td><a href="/user/ada">/user/:name</a></td><td>a route parameter, decoded by the router</td></tr>
+<tr><td><a href="/user">/user</a>, <a href="/user/ada">/user/:name</a></td><td>a few users, and a profile page per
+  name: a route parameter, decoded by the router</td></tr>
 <tr><td><a href="/dashboard">/dashboard</a></td><td>an HTML page with this process's figures</td></tr>
 <tr><td><a href="/health">/health</a></td><td>for load balancers: <code>{"status":"ok"}</code></td></tr>
 <tr><td><a href="/echo">/echo</a> (any method, any subpath)</td><td>the request as received, as JSON: method, url,
@@ -113,12 +137,12 @@ as they arrived, what the parser made of them, the route that matched, and what 
   server answers its size and digest, never holding the file</td></tr>
 <tr><td><a href="/compute?n=2000000">/compute?n=</a></td><td>count primes on a pool of worker threads,
   while <code>/hello</code> stays fast</td></tr>
-<tr><td><code>/ws</code></td><td>a WebSocket chat room: every text message goes to everyone connected</td></tr>
+<tr><td><a href="/chat">/chat</a> (<code>/ws</code>)</td><td>a WebSocket chat room: every text message goes to everyone connected</td></tr>
 <tr><td><a href="/live">/live</a></td><td>requests/s, connections and per-worker counts, drawn live from a WebSocket feed</td></tr>
 <tr><td><a href="/inspect">/inspect</a></td><td>the wire inspector (JSON at <a href="/inspect.json">/inspect.json</a>)</td></tr>
-</table>
-<p class="muted">Try: <code>curl -i http://HOST:PORT/hello</code>, <code>curl -r 0-9 http://HOST:PORT/static/hello.txt</code>,
-<code>curl -i -H 'If-None-Match: ETAG' http://HOST:PORT/static/hello.txt</code>, or <code>strata-demo echo</code> to echo everything.</p>`,
+</table></div>
+<p class="muted" id="try">Try: <code>curl -i ${origin}/hello</code>, <code>curl -r 0-9 ${origin}/static/hello.txt</code>,
+<code>curl -i -H 'If-None-Match: ETAG' ${origin}/static/hello.txt</code>, or <code>strata-demo echo</code> to echo everything.</p>`,
   );
 }
 
@@ -270,7 +294,8 @@ export function formatBytes(bytes: number): string {
  * `/upload`: a file input and a few lines of script that POST the file with `fetch` and show the
  * server's answer next to the digest the browser computed itself (Web Crypto), when it can.
  */
-export function uploadPage(maxUpload: number): string {
+export function uploadPage(maxUpload: number, originText = 'http://HOST:PORT'): string {
+  const origin = escapeHtml(originText);
   const limit = maxUpload === 0 ? 'no limit (<code>--max-upload 0</code>)' : formatBytes(maxUpload);
   return layout(
     'Upload',
@@ -292,7 +317,7 @@ server received exactly your bytes, in order, none missing.</p>
 <p id="status" class="muted">No file chosen.</p>
 <pre id="result" hidden></pre>
 </div>
-<p class="muted">With curl: <code>curl --data-binary @FILE http://HOST:PORT/upload</code>, then compare with
+<p class="muted">With curl: <code>curl --data-binary @FILE ${origin}/upload</code>, then compare with
 <code>sha256sum FILE</code>.</p>
 <h2>A form with several files</h2>
 <p>An HTML <code>&lt;form enctype="multipart/form-data"&gt;</code> sends its fields and files in one
@@ -308,7 +333,7 @@ The answer lists every part: name, file name, type, bytes and SHA-256.</p>
 <p><button id="submit">Send the form</button></p>
 </form>
 </div>
-<p class="muted">With curl: <code>curl -F who=Ada -F files=@a.txt -F files=@b.png http://HOST:PORT/upload</code>
+<p class="muted">With curl: <code>curl -F who=Ada -F files=@a.txt -F files=@b.png ${origin}/upload</code>
 (one <code>-F</code> per part; <code>@</code> sends a file).</p>`,
     UPLOAD_SCRIPT,
   );
@@ -618,4 +643,158 @@ function firstLine(e: InspectEntry): string {
   }
   const head = /^head (\S+ \S+ HTTP\/1\.\d)/.exec(e.parserEvents[0] ?? '');
   return head === null ? '' : head[1]!;
+}
+
+// ---- the chat room, the users, the error pages --------------------------------------------------
+
+/**
+ * `/chat`: the `/ws` room in a page. "Join" opens the WebSocket; the server's `welcome` names this
+ * member and gives the online count; `join`, `message`, `leave` and `online` update the page.
+ */
+export function chatPage(): string {
+  return layout(
+    'Chat',
+    `<h1>Chat room</h1>
+<p class="muted">A WebSocket (<code>/ws</code>, <code>@strata/websocket</code>): one HTTP request with
+<code>Upgrade: websocket</code>, answered <code>101 Switching Protocols</code>, then frames both ways on the
+same TCP connection. Every text message goes to everyone in the room (open this page in two tabs).</p>
+<div class="figures">
+<div class="figure"><span class="muted">you are</span><b id="me">–</b></div>
+<div class="figure"><span class="muted">online</span><b id="online">–</b></div>
+<div class="figure"><span class="muted">connection</span><b id="state">not joined</b></div>
+</div>
+<div class="card">
+<p><button id="join">Join the room</button> <button id="leave" disabled>Leave</button></p>
+<form id="send" class="row"><input type="text" id="text" maxlength="4096" placeholder="a message" autocomplete="off" disabled>
+<button id="post" disabled>Send</button></form>
+</div>
+<ul id="log" class="chat-log card"></ul>`,
+    CHAT_SCRIPT,
+  );
+}
+
+const CHAT_SCRIPT = `
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const log = $('log');
+  let ws = null;
+  function line(text, cls) {
+    const li = document.createElement('li');
+    if (cls) li.className = cls;
+    li.textContent = text;
+    log.appendChild(li);
+    log.scrollTop = log.scrollHeight;
+  }
+  function joined(on) {
+    $('join').disabled = on; $('leave').disabled = !on; $('text').disabled = !on; $('post').disabled = !on;
+    $('state').textContent = on ? 'joined' : 'not joined';
+    if (!on) $('online').textContent = '–';
+  }
+  $('join').onclick = () => {
+    if (ws) return;
+    $('state').textContent = 'connecting';
+    ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');
+    ws.onmessage = (e) => {
+      const m = JSON.parse(e.data);
+      if (m.type === 'welcome') {
+        $('me').textContent = m.name; $('online').textContent = String(m.online); joined(true);
+        line('you joined as ' + m.name + ' (served by pid ' + m.pid + ')', 'note');
+      } else if (m.type === 'join') line(m.name + ' joined', 'note');
+      else if (m.type === 'leave') line(m.name + ' left', 'note');
+      else if (m.type === 'online') $('online').textContent = String(m.online);
+      else if (m.type === 'message') {
+        const li = document.createElement('li');
+        li.className = 'message';
+        const b = document.createElement('b');
+        b.textContent = m.from + ': ';
+        li.append(b, document.createTextNode(m.text));
+        log.appendChild(li);
+        log.scrollTop = log.scrollHeight;
+      }
+    };
+    ws.onclose = (e) => {
+      ws = null; joined(false);
+      line('disconnected (' + e.code + (e.reason ? ' ' + e.reason : '') + ')', 'note');
+    };
+  };
+  $('leave').onclick = () => { if (ws) ws.close(1000, 'bye'); };
+  $('send').onsubmit = (e) => {
+    e.preventDefault();
+    const text = $('text').value;
+    if (!ws || ws.readyState !== 1 || text === '') return;
+    ws.send(text);
+    $('text').value = '';
+    $('text').focus();
+  };
+})();
+`;
+
+/** One of the demo's users (`/user`, `/user/:name`). */
+export interface DemoUser {
+  name: string;
+  fullName: string;
+  known: string;
+}
+
+/** A few people the network owes something to. Any other name gets a guest profile. */
+export const DEMO_USERS: readonly DemoUser[] = Object.freeze([
+  { name: 'ada', fullName: 'Ada Lovelace', known: 'the first published program (1843)' },
+  { name: 'alan', fullName: 'Alan Turing', known: 'computability, and the machine that bears his name' },
+  { name: 'grace', fullName: 'Grace Hopper', known: 'the first compiler, and COBOL' },
+  { name: 'vint', fullName: 'Vint Cerf', known: 'TCP/IP, with Bob Kahn (1974)' },
+  { name: 'tim', fullName: 'Tim Berners-Lee', known: 'HTTP, HTML and the first web server (1990)' },
+]);
+
+/** `/user`: the users, and a form to open any name's profile. */
+export function usersPage(users: readonly DemoUser[]): string {
+  const cards = users
+    .map(
+      (u) =>
+        `<a class="card user" href="/user/${encodeURIComponent(u.name)}"><b>${escapeHtml(u.fullName)}</b><br><span class="muted">/user/${escapeHtml(u.name)}</span></a>`,
+    )
+    .join('\n');
+  return layout(
+    'Users',
+    `<h1>Users</h1>
+<p class="muted">One route, <code>GET /user/:name</code>, serves every profile: the router matches the
+pattern and hands the route <code>{ name }</code>, percent-decoded. Pick one, or type any name.</p>
+<div class="users">
+${cards}
+</div>
+<form class="row card" method="get" action="/user/" id="pick" onsubmit="event.preventDefault(); const n = this.elements.name.value.trim(); if (n) location.href = '/user/' + encodeURIComponent(n);">
+<label for="name">A name:</label> <input type="text" id="name" name="name" placeholder="ada" required>
+<button>Open the profile</button></form>`,
+  );
+}
+
+/** `/user/:name`: a profile; `user` is null for a name that is not one of the demo's users. */
+export function userPage(name: string, user: DemoUser | null): string {
+  const initial = escapeHtml((user?.fullName ?? name).slice(0, 1).toUpperCase() || '?');
+  const about =
+    user === null
+      ? `<p class="muted">Not one of the demo's users, so a guest profile: the route answers any name.</p>`
+      : `<p><b>${escapeHtml(user.fullName)}</b>: ${escapeHtml(user.known)}.</p>`;
+  return layout(
+    name,
+    `<div class="card profile">
+<span class="avatar" aria-hidden="true">${initial}</span>
+<h1>Hello, ${escapeHtml(name)}!</h1>
+${about}
+<p class="muted" style="clear: both">Served by the route <code>GET /user/:name</code> with params
+<code>${escapeHtml(JSON.stringify({ name }))}</code>.</p>
+</div>
+<p><a href="/user">All users</a> · <a href="/">Home</a></p>`,
+  );
+}
+
+/** An error page for a browser (`Accept: text/html`): the status, what happened, the way back. */
+export function errorPage(status: number, title: string, message: string, path: string): string {
+  return layout(
+    `${status} ${title}`,
+    `<p class="error-code">${status}</p>
+<h1>${escapeHtml(title)}</h1>
+<p>${escapeHtml(message)}</p>
+<p class="muted">Path: <code>${escapeHtml(path)}</code></p>
+<p><a href="/" id="back">Back to the home page</a> · <a href="javascript:history.back()">previous page</a></p>`,
+  );
 }

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  chatPage,
+  DEMO_USERS,
+  errorPage,
   escapeHtml,
   formatBytes,
   type InspectEntry,
@@ -7,6 +10,8 @@ import {
   type RecordingState,
   recordingText,
   uploadPage,
+  userPage,
+  usersPage,
 } from '../src/pages';
 
 const entry = (received: string): InspectEntry => ({
@@ -105,5 +110,27 @@ describe('pages', () => {
     expect(recordingText({ ...watch, mode: 'off' }, 7)).toContain('nothing is recorded');
     expect(recordingText({ ...watch, tls: true }, 7)).toContain('decrypted');
     expect(recordingText({ ...watch, workers: 4 }, 7)).toContain('this is pid 7');
+  });
+});
+
+describe('the chat, user and error pages', () => {
+  it('an error page (500 included) escapes what it shows and links home', () => {
+    const page = errorPage(500, 'Internal Server Error', 'it <broke>', '/x?<y>');
+    expect(page).toContain('<p class="error-code">500</p>');
+    expect(page).toContain('<h1>Internal Server Error</h1>');
+    expect(page).toContain('it &lt;broke&gt;');
+    expect(page).toContain('<code>/x?&lt;y&gt;</code>');
+    expect(page).toContain('<a href="/" id="back">');
+    expect(page).toContain('<title>500 Internal Server Error · Strata demo</title>');
+  });
+
+  it('profiles escape the name; the list links every user; the chat page builds messages as text', () => {
+    expect(userPage('<i>', null)).not.toContain('<i>');
+    expect(userPage('ada', DEMO_USERS[0]!)).toContain('Ada Lovelace');
+    const list = usersPage(DEMO_USERS);
+    for (const u of DEMO_USERS) expect(list).toContain(`href="/user/${u.name}"`);
+    const chat = chatPage();
+    expect(chat).toContain('textContent');
+    expect(chat).not.toContain('innerHTML');
   });
 });
