@@ -41,7 +41,7 @@ const STYLE = `
   h3 { font-size: 15px; margin: 12px 0 4px; } .tag { display: inline-block; border: 1px solid var(--line);
     border-radius: 4px; padding: 0 6px; margin: 0 4px 4px 0; font-size: 13px; }
   .scroll { overflow-x: auto; } td.num { text-align: right; } #parts code { word-break: break-all; }
-  .layers > div { min-width: 0; } summary code, td code { overflow-wrap: anywhere; }
+  .layers > div { min-width: 0; } summary code, td code, .tag, .route { overflow-wrap: anywhere; } .tag { max-width: 100%; }
   .chat-log { list-style: none; padding: 0; margin: 0; max-height: 50vh; overflow-y: auto; }
   .chat-log li { padding: 3px 0; border-bottom: 1px solid var(--line); overflow-wrap: anywhere; }
   .chat-log .note { color: var(--muted); font-style: italic; }
@@ -209,7 +209,7 @@ process that stops drops out), and each process counts requests served from its 
 <div class="muted"><span style="color:var(--accent)">■</span> requests/s &nbsp;
 <span style="color:var(--accent2)">■</span> open connections</div></div>
 <h2>Per worker</h2>
-<table id="workers"><tr><th>worker (pid)</th><th>requests/s</th><th>requests served</th><th>open connections</th><th>share</th></tr></table>`,
+<div class="scroll"><table id="workers"><tr><th>worker (pid)</th><th>requests/s</th><th>requests served</th><th>open connections</th><th>share</th></tr></table></div>`,
     LIVE_SCRIPT,
   );
 }
