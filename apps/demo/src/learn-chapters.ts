@@ -360,6 +360,7 @@ with other methods, 405 and the list of allowed ones.</p>`,
       `curl -i -X DELETE ${c.origin}/dashboard   # 405, Allow: GET, HEAD`,
     ],
     links: [
+      { href: '/user', text: '/user' },
       { href: '/user/ada', text: '/user/ada' },
       { href: '/dashboard', text: '/dashboard' },
     ],
@@ -413,13 +414,16 @@ GUID, in base64, which proves it understood. From then on the same TCP connectio
 <b>frames</b>: a byte with FIN and the opcode (1 text, 2 binary, 8 close, 9 ping, 10 pong), a byte with
 the mask bit and the length (126 and 127 announce a longer length in 2 or 8 more bytes), a 4-byte mask
 key on frames from the client (the payload is XORed with it), then the payload.</p>
-<p>The demo's chat room is <code>/ws</code>; the <a href="/live">live</a> page draws figures sent over
+<p>The demo's chat room is <code>/ws</code> (its page: <a href="/chat">/chat</a>); the <a href="/live">live</a> page draws figures sent over
 <code>/live/ws</code>. The example does the upgrade by hand and prints every frame's bytes.</p>`,
     run: (c) => [
       example('websocket', `${c.origin.replace(/^http/, 'ws')}/ws`),
       `curl -i -N --max-time 2 -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' ${c.origin}/ws`,
     ],
-    links: [{ href: '/live', text: '/live' }],
+    links: [
+      { href: '/chat', text: '/chat' },
+      { href: '/live', text: '/live' },
+    ],
     sources: [
       'packages/websocket/src/_handshake.ts',
       'packages/websocket/src/_frame.ts',
