@@ -150,7 +150,7 @@ export function detectContextStorage(): AsyncLocalStorage<Context> | null {
 /** Query keys whose values semconv says to redact (`url.query`). */
 const REDACTED_KEYS = ['AWSAccessKeyId', 'Signature', 'sig', 'X-Goog-Signature'];
 
-/** `q=1&sig=abc` → `q=1&sig=REDACTED` for the keys above; the query unchanged when none is present. */
+/** `q=1&sig=abc` becomes `q=1&sig=REDACTED` for the keys above; the query unchanged when none is present. */
 export function redactQuery(query: string): string {
   let hit = false;
   for (const k of REDACTED_KEYS) if (query.includes(`${k}=`)) hit = true;
@@ -164,7 +164,7 @@ export function redactQuery(query: string): string {
   return parts.join('&');
 }
 
-/** Splits a `Host`-style authority into name and port (`[::1]:8080` → `::1`, 8080); port -1 when none. */
+/** Splits a `Host`-style authority into name and port (`[::1]:8080` gives `::1` and 8080); port -1 when none. */
 export function splitHost(host: string): { address: string; port: number } {
   let address = host;
   let portText = '';
