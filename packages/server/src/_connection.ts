@@ -489,7 +489,8 @@ export class ConnState implements Flushable {
     const req = this.newRequest(h, hasBody, limit);
     const ex = new Exchange(this, req, keepAlive);
     req._owner = ex;
-    if (this.logBytes || finishChannel.hasSubscribers || requestTrace.hasSubscribers) {
+    // startTime for a trace is taken here (start subscribers are the ones that read it).
+    if (this.logBytes || finishChannel.hasSubscribers || requestTrace.start.hasSubscribers) {
       ex.measure = true;
       ex.start = performance.now();
     }
