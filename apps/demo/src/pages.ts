@@ -2,6 +2,7 @@
  * The demo's HTML pages. Plain strings with inline CSS and JS: no CDN, no external network, no
  * build step for the browser. Every value interpolated into HTML goes through `escapeHtml`.
  */
+import { showWire } from '@strata/inspector';
 
 /** Escapes text for an HTML text node or a double-quoted attribute. */
 export function escapeHtml(text: string): string {
@@ -458,28 +459,6 @@ export interface InspectEntry {
    * flows); for a request the server refused, the head of its canned answer; null before that.
    */
   responseHead: string | null;
-}
-
-function mark(text: string): string {
-  return `<span class="crlf">${text}</span>`;
-}
-
-/**
- * Shows line ends visibly (CRLF, and any bare CR or LF) and other control bytes as `\xNN`, so a
- * learner sees exactly what crossed the wire.
- */
-function showWire(text: string): string {
-  return escapeHtml(text)
-    .split('\r\n')
-    .map((line) =>
-      line
-        .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, (c) =>
-          mark(`\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`),
-        )
-        .replaceAll('\r', mark('\\r'))
-        .replaceAll('\n', `${mark('\\n')}\n`),
-    )
-    .join(`${mark('\\r\\n')}\n`);
 }
 
 function responseSection(e: InspectEntry): string {

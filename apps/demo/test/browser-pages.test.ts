@@ -4,13 +4,11 @@
  * page readable 390 px wide (the page body never scrolls sideways). Screenshots go to
  * apps/demo/test-output/ (see the README's Tests section).
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './_browser';
 import { type Demo, outputDir, startDemo } from './_harness';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 let demo: Demo;
 let browser: Browser;
@@ -18,20 +16,9 @@ let context: BrowserContext;
 const external: string[] = [];
 const notFound: string[] = [];
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: run 'node scripts/system-tools.mjs' (pnpm test does)`);
   // `--inspector on`: the inspector has entries (long request lines, wire bytes) for the 390 px check.
   demo = await startDemo(['--port', '0', '--inspector', 'on']);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
   context.on('request', (r) => {
     if (!r.url().startsWith(demo.url) && !r.url().startsWith(demo.url.replace('http', 'ws')))

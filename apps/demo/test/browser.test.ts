@@ -5,33 +5,19 @@
  * form submission. Screenshots go to apps/demo/test-output/.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './_browser';
 import { type Demo, outputDir, startDemo } from './_harness';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 let demo: Demo;
 let browser: Browser;
 let page: Page; // one page for both tests: opening a page costs seconds on a busy 2-core machine
 const external: string[] = [];
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: run 'node scripts/system-tools.mjs' (pnpm test does)`);
   demo = await startDemo(['--port', '0']);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-quic',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
   // One context, as one browser window: its tabs share the connection pool.
   const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
   page = await context.newPage();

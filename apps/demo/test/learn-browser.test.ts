@@ -4,33 +4,20 @@
  * with the address the browser used, and every link on them answers (200, or the status a link
  * names on purpose). One screenshot per page in apps/demo/test-output/learn-*.png.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHAPTERS } from '../src/learn-chapters';
+import { launchChromium } from './_browser';
 import { type Demo, outputDir, startDemo } from './_harness';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 let demo: Demo;
 let browser: Browser;
 let page: Page;
 const external: string[] = [];
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: run 'node scripts/system-tools.mjs' (pnpm test does)`);
   demo = await startDemo(['--port', '0']);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
   page = await context.newPage();
   page.on('request', (r) => {
