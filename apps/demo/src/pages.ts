@@ -97,6 +97,9 @@ export function indexPage(info: { mode: string; workers: number; tls: boolean; o
 <p class="muted">This server is built from small packages stacked like the IP stack. Each layer only
 talks to the one below it through an interface, so every layer can be read, tested and replaced alone.
 Running ${info.workers > 0 ? `${info.workers} worker processes` : 'one process'}${info.tls ? ' over TLS' : ''}.</p>
+<p>New to sockets and HTTP? <a href="/learn">The Learn path</a> takes the tutorial's chapters in order:
+threads, IP addresses, ports, sockets, the request and the response, status codes, routes,
+cryptography and WebSockets, each with an experiment on your own machine.</p>
 
 <h2>The layers, against the IP stack</h2>
 <div class="scroll"><table id="layers">
