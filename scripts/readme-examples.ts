@@ -25,8 +25,20 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The packages whose README examples are run (forms, otel and inspector have their own tests). */
-export const EXAMPLE_PACKAGES = ['transport', 'http-parser', 'response', 'router', 'server', 'websocket'];
+/**
+ * The packages whose README examples are run here and from the packed tarballs (otel's need the
+ * OpenTelemetry SDK, which its own README test installs as a dev dependency).
+ */
+export const EXAMPLE_PACKAGES = [
+  'transport',
+  'http-parser',
+  'response',
+  'router',
+  'server',
+  'websocket',
+  'forms',
+  'inspector',
+];
 
 export interface ReadmeExample {
   /** Unscoped package name (`router`). */

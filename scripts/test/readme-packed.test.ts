@@ -37,7 +37,7 @@ import {
 } from '../readme-examples.ts';
 
 /** What gets packed: the README packages and what they depend on. */
-const PACKED = [...EXAMPLE_PACKAGES, 'forms'];
+const PACKED = [...EXAMPLE_PACKAGES];
 /** The version the websocket package is tested with (its devDependency). */
 const REDIS_CLIENT = '6.3.1';
 const PNPM = ['--prefer-offline', '-y', 'pnpm@10.34.8'];

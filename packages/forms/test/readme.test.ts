@@ -54,12 +54,8 @@ it('the README urlencoded example runs as written and prints what its comments s
 it('the README multipart example runs as written and prints what its comments say', async () => {
   expect(await runReadmeExample('## multipart/form-data')).toEqual([
     ['complete'],
-    [
-      [
-        ['title', undefined, 'text/plain', undefined, 5],
-        ['doc', '../../etc/passwd', 'text/plain', 'utf-8', 10],
-      ],
-    ],
+    ['title', undefined, 'text/plain', undefined, 5],
+    ['doc', '../../etc/passwd', 'text/plain', 'utf-8', 10],
     ['passwd'],
     ['FORM_FIELD_TOO_LARGE', 413, 59],
   ]);
