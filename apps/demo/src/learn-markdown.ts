@@ -70,7 +70,10 @@ export function learnMarkdown(): string {
     '`npx tsx apps/demo/scripts/learn-md.ts`.)',
     '',
   ];
-  CHAPTERS.forEach((c, i) => out.push(`${i + 1}. [${c.title}](#${i + 1}-${anchor(c.title)}): ${c.summary}`));
+  for (let i = 0; i < CHAPTERS.length; i++) {
+    const c = CHAPTERS[i]!;
+    out.push(`${i + 1}. [${c.title}](#${i + 1}-${anchor(c.title)}): ${c.summary}`);
+  }
   CHAPTERS.forEach((c, i) => {
     out.push(
       '',
