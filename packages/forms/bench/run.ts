@@ -193,10 +193,19 @@ async function runStrataParts(chunks: Buffer[]): Promise<Tally> {
   return t;
 }
 
-function runBusboy(chunks: Buffer[]): Promise<Tally> {
+/** What both busboys share: a Writable emitting `field` strings and `file` streams. */
+interface BusboyLike {
+  on(event: 'field', fn: (name: string, value: string) => void): unknown;
+  on(event: 'file', fn: (name: string, stream: NodeJS.ReadableStream) => void): unknown;
+  on(event: string, fn: (err?: Error) => void): unknown;
+  write(chunk: Buffer): unknown;
+  end(): unknown;
+}
+
+/** Feeds the chunks to a busboy; resolves on `done` (busboy 1.6: 'close'; @fastify/busboy: 'finish'). */
+function runBusboyLike(bb: BusboyLike, done: string, chunks: Buffer[]): Promise<Tally> {
   return new Promise((resolve, reject) => {
     const t: Tally = { fields: 0, chars: 0, fileBytes: 0 };
-    const bb = busboy({ headers: { 'content-type': CONTENT_TYPE }, limits: { fieldSize: 1 << 30 } });
     bb.on('field', (_name, value) => {
       t.fields++;
       t.chars += value.length;
@@ -206,31 +215,21 @@ function runBusboy(chunks: Buffer[]): Promise<Tally> {
         t.fileBytes += d.length;
       });
     });
-    bb.on('close', () => resolve(t));
-    bb.on('error', reject);
+    bb.on(done, () => resolve(t));
+    bb.on('error', (err) => reject(err));
     for (const c of chunks) bb.write(c);
     bb.end();
   });
 }
 
+const BUSBOY_OPTIONS = { headers: { 'content-type': CONTENT_TYPE }, limits: { fieldSize: 1 << 30 } };
+
+function runBusboy(chunks: Buffer[]): Promise<Tally> {
+  return runBusboyLike(busboy(BUSBOY_OPTIONS) as unknown as BusboyLike, 'close', chunks);
+}
+
 function runFastifyBusboy(chunks: Buffer[]): Promise<Tally> {
-  return new Promise((resolve, reject) => {
-    const t: Tally = { fields: 0, chars: 0, fileBytes: 0 };
-    const bb = fastifyBusboy({ headers: { 'content-type': CONTENT_TYPE }, limits: { fieldSize: 1 << 30 } });
-    bb.on('field', (_name, value) => {
-      t.fields++;
-      t.chars += value.length;
-    });
-    bb.on('file', (_name, stream) => {
-      stream.on('data', (d: Buffer) => {
-        t.fileBytes += d.length;
-      });
-    });
-    bb.on('finish', () => resolve(t));
-    bb.on('error', reject);
-    for (const c of chunks) bb.write(c);
-    bb.end();
-  });
+  return runBusboyLike(fastifyBusboy(BUSBOY_OPTIONS) as unknown as BusboyLike, 'finish', chunks);
 }
 
 interface FormidableEvent {
