@@ -94,8 +94,6 @@ interface RequestState {
   hasError: boolean;
   /** This request's `http.server.active_requests` series (method and scheme), counted down at the end. */
   active: ActiveSeries;
-  /** `performance.now()` at start: the duration when the server did not measure one. */
-  startMs: number;
 }
 
 /** The part of the router's `strata:router:match` message read here. */
@@ -386,7 +384,6 @@ export function instrumentStrata(options: StrataInstrumentationOptions = {}): St
         error: undefined,
         hasError: false,
         active,
-        startMs: performance.now(),
       };
       if (contextStorage !== null) state.otelContext = trace.setSpan(parent, span).setValue(STATE_KEY, state);
       ctx[STATE] = state;
@@ -483,7 +480,8 @@ export function instrumentStrata(options: StrataInstrumentationOptions = {}): St
     if (status !== 0) attrs[Attr.HTTP_RESPONSE_STATUS_CODE] = status;
     if (state.route !== null) attrs[Attr.HTTP_ROUTE] = state.route;
     if (errorType !== undefined) attrs[Attr.ERROR_TYPE] = errorType;
-    const ms = msg.durationMs >= 0 ? msg.durationMs : performance.now() - state.startMs;
+    // From the end of the request head, as the span (`ctx.startTime`, what durationMs counts from).
+    const ms = msg.durationMs >= 0 ? msg.durationMs : performance.now() - ctx.startTime;
     duration.record(ms / 1000, attrs);
     state.active.count--;
 
