@@ -2,7 +2,7 @@
 /**
  * System tools check: the tests drive real programs (`curl`, `openssl`, `wrk`, Debian's `chromium` at
  * `/usr/bin/chromium`, `taskset` from `util-linux`, the reverse proxies `nginx` and `haproxy`,
- * which Debian installs in `/usr/sbin`, and `redis-server`, the broker of the Redis pub/sub tests). This finds the missing ones and, when it runs as root on a
+ * which Debian installs in `/usr/sbin`, `redis-server`, the broker of the Redis pub/sub tests, and `nghttp` and `h2load` from `nghttp2-client`, the HTTP/2 client and load generator). This finds the missing ones and, when it runs as root on a
  * machine with apt, installs them; otherwise it stops at once and prints the exact command to run.
  * It never skips anything: a tool still missing is a failure.
  *
@@ -61,6 +61,8 @@ export function tools(chromium = CHROMIUM, sbin = SBIN) {
     { name: 'nginx', pkg: 'nginx', also: sbin },
     { name: 'haproxy', pkg: 'haproxy', also: sbin },
     { name: 'redis-server', pkg: 'redis-server' },
+    { name: 'nghttp', pkg: 'nghttp2-client' },
+    { name: 'h2load', pkg: 'nghttp2-client' },
   ];
 }
 

@@ -62,7 +62,7 @@ describe('findMissing, packagesOf, plan', () => {
   const list = tools('/opt/chromium', '/opt/sbin');
   const names = (xs: { name: string }[]) => xs.map((t) => t.name);
 
-  it('lists the eight tools, chromium at a fixed path, taskset from util-linux, the proxies in sbin', () => {
+  it('lists the ten tools, chromium at a fixed path, taskset from util-linux, the proxies in sbin', () => {
     expect(list.map((t) => [t.name, t.pkg, t.path, t.also])).toEqual([
       ['curl', 'curl', undefined, undefined],
       ['openssl', 'openssl', undefined, undefined],
@@ -72,6 +72,8 @@ describe('findMissing, packagesOf, plan', () => {
       ['nginx', 'nginx', undefined, '/opt/sbin'],
       ['haproxy', 'haproxy', undefined, '/opt/sbin'],
       ['redis-server', 'redis-server', undefined, undefined],
+      ['nghttp', 'nghttp2-client', undefined, undefined],
+      ['h2load', 'nghttp2-client', undefined, undefined],
     ]);
     expect(tools()[3]?.path).toBe('/usr/bin/chromium');
     expect(tools()[5]?.also).toBe('/usr/sbin');
@@ -93,6 +95,8 @@ describe('findMissing, packagesOf, plan', () => {
       'nginx',
       'haproxy',
       'redis-server',
+      'nghttp',
+      'h2load',
     ]);
   });
 
@@ -106,8 +110,13 @@ describe('findMissing, packagesOf, plan', () => {
       'nginx',
       'haproxy',
       'redis-server',
+      'nghttp2-client',
     ]);
     expect(packagesOf([list[4]!, list[4]!])).toEqual(['util-linux']);
+    // nghttp and h2load both come from nghttp2-client: one package, installed once.
+    expect(packagesOf(findMissing(list, (t) => t.name !== 'nghttp' && t.name !== 'h2load'))).toEqual([
+      'nghttp2-client',
+    ]);
   });
 
   it('plans nothing when nothing is missing, whoever runs it', () => {
@@ -122,10 +131,21 @@ describe('findMissing, packagesOf, plan', () => {
     );
     expect(plan(missing, { root: true, aptGet: '/usr/bin/apt-get' })).toEqual({
       kind: 'install',
-      packages: ['openssl', 'wrk', 'chromium', 'util-linux', 'nginx'],
+      packages: ['openssl', 'wrk', 'chromium', 'util-linux', 'nginx', 'nghttp2-client'],
       commands: [
         ['/usr/bin/apt-get', 'update', '-qq'],
-        ['/usr/bin/apt-get', 'install', '-y', '-qq', 'openssl', 'wrk', 'chromium', 'util-linux', 'nginx'],
+        [
+          '/usr/bin/apt-get',
+          'install',
+          '-y',
+          '-qq',
+          'openssl',
+          'wrk',
+          'chromium',
+          'util-linux',
+          'nginx',
+          'nghttp2-client',
+        ],
       ],
     });
   });
@@ -150,16 +170,18 @@ describe('findMissing, packagesOf, plan', () => {
 
   it('describes present and missing tools on one line', () => {
     expect(describeTools(list, [])).toBe(
-      'system tools present: curl openssl wrk chromium taskset nginx haproxy redis-server',
+      'system tools present: curl openssl wrk chromium taskset nginx haproxy redis-server nghttp h2load',
     );
     expect(
       describeTools(
         list,
         findMissing(list, (t) => t.name === 'curl'),
       ),
-    ).toBe('system tools present: curl; missing: openssl wrk chromium taskset nginx haproxy redis-server');
+    ).toBe(
+      'system tools present: curl; missing: openssl wrk chromium taskset nginx haproxy redis-server nghttp h2load',
+    );
     expect(describeTools(list, list)).toBe(
-      'system tools present: (none); missing: curl openssl wrk chromium taskset nginx haproxy redis-server',
+      'system tools present: (none); missing: curl openssl wrk chromium taskset nginx haproxy redis-server nghttp h2load',
     );
   });
 });
@@ -193,7 +215,7 @@ describe('the CLI (node scripts/system-tools.mjs)', () => {
     });
     expect(r.status).toBe(1);
     expect(r.stdout).toContain(
-      'system tools present: (none); missing: curl openssl wrk chromium taskset nginx haproxy redis-server',
+      'system tools present: (none); missing: curl openssl wrk chromium taskset nginx haproxy redis-server nghttp h2load',
     );
     for (const name of [
       'curl',
@@ -204,18 +226,20 @@ describe('the CLI (node scripts/system-tools.mjs)', () => {
       'nginx (package nginx)',
       'haproxy (package haproxy)',
       'redis-server (package redis-server)',
+      'nghttp (package nghttp2-client)',
+      'h2load (package nghttp2-client)',
     ]) {
       expect(r.stderr).toContain(name);
     }
     expect(r.stderr).toContain(
-      'sudo apt-get update && sudo apt-get install -y curl openssl wrk chromium util-linux nginx haproxy redis-server',
+      'sudo apt-get update && sudo apt-get install -y curl openssl wrk chromium util-linux nginx haproxy redis-server nghttp2-client',
     );
     expect(existsSync(log)).toBe(false);
   });
 
   it('not root, some tools present: names only the missing ones', () => {
     const bin = tempDir();
-    for (const name of ['curl', 'openssl', 'taskset', 'nginx', 'haproxy', 'redis-server'])
+    for (const name of ['curl', 'openssl', 'taskset', 'nginx', 'haproxy', 'redis-server', 'nghttp', 'h2load'])
       fakeExecutable(join(bin, name));
     const r = runScript({
       STRATA_TOOLS_PATH: bin,
@@ -224,7 +248,7 @@ describe('the CLI (node scripts/system-tools.mjs)', () => {
     });
     expect(r.status).toBe(1);
     expect(r.stdout).toContain(
-      'system tools present: curl openssl taskset nginx haproxy redis-server; missing: wrk chromium',
+      'system tools present: curl openssl taskset nginx haproxy redis-server nghttp h2load; missing: wrk chromium',
     );
     expect(r.stderr).toContain('missing wrk (package wrk), chromium (package chromium)');
     expect(r.stderr).toContain('\n  sudo apt-get update && sudo apt-get install -y wrk chromium\n');
@@ -233,7 +257,17 @@ describe('the CLI (node scripts/system-tools.mjs)', () => {
 
   it('root without apt-get: stops and prints the command, without sudo', () => {
     const bin = tempDir();
-    for (const name of ['curl', 'openssl', 'wrk', 'taskset', 'nginx', 'haproxy', 'redis-server'])
+    for (const name of [
+      'curl',
+      'openssl',
+      'wrk',
+      'taskset',
+      'nginx',
+      'haproxy',
+      'redis-server',
+      'nghttp',
+      'h2load',
+    ])
       fakeExecutable(join(bin, name));
     const r = runScript({
       STRATA_TOOLS_PATH: bin,
@@ -248,7 +282,8 @@ describe('the CLI (node scripts/system-tools.mjs)', () => {
   it('finds nginx and haproxy in the sbin directories when PATH lacks them, and nowhere else', () => {
     const bin = tempDir();
     const sbin = tempDir();
-    for (const name of ['curl', 'openssl', 'wrk', 'taskset', 'redis-server']) fakeExecutable(join(bin, name));
+    for (const name of ['curl', 'openssl', 'wrk', 'taskset', 'redis-server', 'nghttp', 'h2load'])
+      fakeExecutable(join(bin, name));
     fakeExecutable(join(bin, 'browser/chromium'));
     for (const name of ['nginx', 'haproxy', 'wrk-in-sbin']) fakeExecutable(join(sbin, name));
     const env = {
@@ -259,7 +294,7 @@ describe('the CLI (node scripts/system-tools.mjs)', () => {
     const found = runScript({ ...env, STRATA_TOOLS_SBIN: sbin });
     expect(found.status).toBe(0);
     expect(found.stdout.trim()).toBe(
-      'system tools present: curl openssl wrk chromium taskset nginx haproxy redis-server',
+      'system tools present: curl openssl wrk chromium taskset nginx haproxy redis-server nghttp h2load',
     );
     const lost = runScript(env);
     expect(lost.status).toBe(1);
@@ -275,7 +310,17 @@ describe('the CLI (node scripts/system-tools.mjs)', () => {
     const bin = tempDir();
     const log = join(bin, 'apt.log');
     fakeAptGet(bin, log);
-    for (const name of ['curl', 'openssl', 'wrk', 'taskset', 'nginx', 'haproxy', 'redis-server'])
+    for (const name of [
+      'curl',
+      'openssl',
+      'wrk',
+      'taskset',
+      'nginx',
+      'haproxy',
+      'redis-server',
+      'nghttp',
+      'h2load',
+    ])
       fakeExecutable(join(bin, name));
     fakeExecutable(join(bin, 'browser/chromium'));
     for (const root of ['0', '1']) {
@@ -286,7 +331,7 @@ describe('the CLI (node scripts/system-tools.mjs)', () => {
       });
       expect(r.status).toBe(0);
       expect(r.stdout.trim()).toBe(
-        'system tools present: curl openssl wrk chromium taskset nginx haproxy redis-server',
+        'system tools present: curl openssl wrk chromium taskset nginx haproxy redis-server nghttp h2load',
       );
       expect(r.stderr).toBe('');
     }
@@ -303,7 +348,18 @@ describe('the CLI (node scripts/system-tools.mjs)', () => {
     mkdirSync(dirname(chromium));
     const make = (file: string) => `printf '#!/bin/sh\\n' > '${file}'; chmod +x '${file}'`;
     // Like Debian, the fake apt-get puts haproxy in sbin (not on this PATH): the re-check finds it there.
-    fakeAptGet(bin, log, `${make(join(bin, 'wrk'))}\n${make(chromium)}\n${make(join(sbin, 'haproxy'))}`);
+    // One package, nghttp2-client, brings both nghttp and h2load.
+    fakeAptGet(
+      bin,
+      log,
+      [
+        make(join(bin, 'wrk')),
+        make(chromium),
+        make(join(sbin, 'haproxy')),
+        make(join(bin, 'nghttp')),
+        make(join(bin, 'h2load')),
+      ].join('\n'),
+    );
     const r = runScript({
       STRATA_TOOLS_PATH: bin,
       STRATA_TOOLS_SBIN: sbin,
@@ -312,18 +368,18 @@ describe('the CLI (node scripts/system-tools.mjs)', () => {
     });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('missing: wrk chromium haproxy');
-    expect(r.stdout).toContain('installing with apt-get: wrk chromium haproxy');
-    expect(r.stdout).toMatch(/installed wrk chromium haproxy in \d+ s/);
+    expect(r.stdout).toContain('missing: wrk chromium haproxy nghttp h2load');
+    expect(r.stdout).toContain('installing with apt-get: wrk chromium haproxy nghttp2-client\n');
+    expect(r.stdout).toMatch(/installed wrk chromium haproxy nghttp2-client in \d+ s/);
     expect(readFileSync(log, 'utf8')).toBe(
-      'noninteractive update -qq\nnoninteractive install -y -qq wrk chromium haproxy\n',
+      'noninteractive update -qq\nnoninteractive install -y -qq wrk chromium haproxy nghttp2-client\n',
     );
   });
 
   it('root with apt-get: fails when a tool is still missing after the install', () => {
     const bin = tempDir();
     const log = join(bin, 'apt.log');
-    for (const name of ['curl', 'openssl', 'taskset', 'nginx', 'haproxy', 'redis-server'])
+    for (const name of ['curl', 'openssl', 'taskset', 'nginx', 'haproxy', 'redis-server', 'nghttp', 'h2load'])
       fakeExecutable(join(bin, name));
     fakeExecutable(join(bin, 'chromium'));
     fakeAptGet(bin, log);
@@ -340,7 +396,17 @@ describe('the CLI (node scripts/system-tools.mjs)', () => {
   it('root with apt-get: fails, naming the command, when apt-get fails', () => {
     const bin = tempDir();
     const log = join(bin, 'apt.log');
-    for (const name of ['curl', 'openssl', 'wrk', 'taskset', 'nginx', 'haproxy', 'redis-server'])
+    for (const name of [
+      'curl',
+      'openssl',
+      'wrk',
+      'taskset',
+      'nginx',
+      'haproxy',
+      'redis-server',
+      'nghttp',
+      'h2load',
+    ])
       fakeExecutable(join(bin, name));
     fakeAptGet(bin, log, ':', 100);
     const r = runScript({
