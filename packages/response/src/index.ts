@@ -70,6 +70,7 @@ export {
 } from './static';
 export {
   type ByteSink,
+  type FieldSink,
   type HeaderValue,
   ResponseWriter,
   type ResponseWriterOptions,

@@ -1,4 +1,4 @@
-import { dateLine } from './_date';
+import { dateLine, dateValue } from './_date';
 import { STATUS_LINES } from './_status';
 import { assertName, assertValue, valueClass } from './_validate';
 import { ResponseError, ResponseErrorCode } from './errors';
@@ -23,6 +23,27 @@ export interface ByteSink {
   end(): void;
 }
 
+/**
+ * A sink that takes the response head and trailers as fields (HTTP/2): the writer adds no HTTP/1.1
+ * framing. Declared here (the writer owns the seam); an HTTP/2 stream satisfies it structurally. The
+ * body still goes through `write`, unframed (the sink cuts it into DATA frames).
+ *
+ * Field names are lower case; values are Latin-1 strings (one character per octet: obs-text bytes
+ * 0x80..0xFF may occur, never controls). No pseudo-header (`:status` is the `status` argument) and no
+ * connection-specific field (RFC 9113 section 8.2.2) is ever handed over.
+ */
+export interface FieldSink extends ByteSink {
+  /**
+   * A response head: `status` and a flat list `[lower-case name, value, ...]` without pseudo-headers
+   * and without connection-specific fields. `end` true: no body and no trailers follow (HEADERS with
+   * END_STREAM); the writer then still calls `end()`. Interim 1xx heads come with `end` false before
+   * the final head. Returns false like `write()` (wait for `onDrain`).
+   */
+  writeHead(status: number, fields: string[], end: boolean): boolean;
+  /** Trailer fields (flat, lower-case names), written as the last thing before `end()`. */
+  writeTrailers(fields: string[]): void;
+}
+
 /** What the server tells the writer about the request it answers. */
 export interface ResponseWriterOptions {
   /** Request method (`HEAD` suppresses the body but keeps the headers of the GET). */
@@ -33,6 +54,14 @@ export interface ResponseWriterOptions {
   keepAlive: boolean;
   /** Emit the cached `Date` header (default true). */
   date?: boolean;
+  /**
+   * The sink is a {@link FieldSink} (HTTP/2): heads and trailers go as fields, the body unframed, no
+   * Connection/Keep-Alive/Transfer-Encoding. `versionMinor` is then ignored. A handler's
+   * `Connection`, `Keep-Alive`, `Proxy-Connection`, `Transfer-Encoding` and `Upgrade` headers are
+   * dropped silently (RFC 9113 section 8.2.2) and `Connection: close` leaves `keepAlive` true.
+   * `keepAlive` false after the response means the stream was cut: reset it (the connection stays).
+   */
+  http2?: boolean;
 }
 
 /** Any body the writer can stream. Chunks must be `Uint8Array` or `string` (UTF-8). */
@@ -94,6 +123,7 @@ const M_LENGTH = 1; // Content-Length
 const M_CHUNKED = 2; // Transfer-Encoding: chunked (HTTP/1.1 only)
 const M_CLOSE = 3; // close-delimited (HTTP/1.0 without a known length)
 const M_NONE = 4; // no body: HEAD, 1xx, 204, 304
+const M_RAW = 5; // HTTP/2 without a known length: unframed writes, the stream's END_STREAM ends the body
 
 const CRLF = '\r\n';
 const LAST_CHUNK = '0\r\n\r\n';
@@ -121,6 +151,35 @@ const FORBIDDEN_TRAILERS = new Set([
   'authorization',
   'set-cookie',
 ]);
+
+/**
+ * Connection-specific fields that HTTP/2 forbids (RFC 9113 section 8.2.2) among the names the kind
+ * table calls K_OTHER (`connection` and `transfer-encoding` have kinds of their own).
+ */
+function isHopByHop(lower: string): boolean {
+  switch (lower) {
+    case 'keep-alive':
+    case 'proxy-connection':
+    case 'upgrade':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Appends a header's lower-case field(s) to an HTTP/2 field list (Set-Cookie: one field each). */
+function pushField(out: string[], lower: string, kind: number, v: HeaderValue): void {
+  if (typeof v === 'string') out.push(lower, v);
+  else if (kind === K_SET_COOKIE) for (let j = 0; j < v.length; j++) out.push(lower, v[j]!);
+  else if (v.length > 0) out.push(lower, v.join(', '));
+}
+
+/** Renders an HTTP/2 head as text the way curl prints it (`HTTP/2 200`, then `name: value` lines). */
+function renderFields(code: number, fields: string[]): string {
+  let s = `HTTP/2 ${code}\r\n`;
+  for (let i = 0; i < fields.length; i += 2) s += `${fields[i]}: ${fields[i + 1]}\r\n`;
+  return s + CRLF;
+}
 
 function byteLength(chunk: string | Uint8Array): number {
   if (typeof chunk === 'string') return Buffer.byteLength(chunk, 'utf8');
@@ -197,6 +256,7 @@ export class ResponseWriter {
   private readonly isHead: boolean;
   private readonly versionMinor: 0 | 1;
   private readonly date: boolean;
+  private readonly h2: boolean;
   private ka: boolean;
   private code = 200;
   private reason: string | null = null;
@@ -213,16 +273,28 @@ export class ResponseWriter {
   private body = 0;
   private trailerList: string[] | null = null;
   private headText: string | null = null;
+  private fieldList: string[] | null = null; // HTTP/2: the final head's fields, rendered on demand
   private aborted = false;
   private wake: (() => void) | null = null;
   private cancelSource: (() => void) | null = null;
 
-  constructor(sink: ByteSink, options: ResponseWriterOptions) {
+  /**
+   * `sink` must be a {@link FieldSink} when `options.http2` is true (checked: a `TypeError` when it
+   * has no `writeHead`/`writeTrailers`).
+   */
+  constructor(sink: ByteSink | FieldSink, options: ResponseWriterOptions) {
     this.sink = sink;
     this.isHead = options.method === 'HEAD';
     this.versionMinor = options.versionMinor;
     this.ka = options.keepAlive;
     this.date = options.date !== false;
+    this.h2 = options.http2 === true;
+    if (
+      this.h2 &&
+      (typeof (sink as FieldSink).writeHead !== 'function' ||
+        typeof (sink as FieldSink).writeTrailers !== 'function')
+    )
+      throw new TypeError('http2 mode needs a FieldSink (writeHead and writeTrailers)');
   }
 
   /** Status code (default 200). */
@@ -244,9 +316,14 @@ export class ResponseWriter {
   /**
    * The serialised head exactly as handed to the sink (status line, fields and the empty line), or
    * null before it is written. Kept by reference, so reading it costs nothing; for logging and wire
-   * inspectors. Interim (1xx) heads are not included.
+   * inspectors. Interim (1xx) heads are not included. In HTTP/2 mode a text rendering of the fields
+   * handed to `writeHead`, as curl prints it (`HTTP/2 200\r\nname: value\r\n...\r\n`), built at the
+   * first read.
    */
   get head(): string | null {
+    const t = this.headText;
+    if (t !== null || this.fieldList === null) return t;
+    this.headText = renderFields(this.code, this.fieldList);
     return this.headText;
   }
   /** Body bytes written so far (after framing decisions; 0 for HEAD/204/304). */
@@ -257,12 +334,13 @@ export class ResponseWriter {
   /**
    * Sets the status code and optionally a custom reason phrase (default: the IANA phrase).
    * Throws `ERR_INVALID_STATUS` for codes outside 100..599 or interim 1xx codes (use
-   * `writeContinue`/`writeEarlyHints`/`writeInformational`; 101 is allowed as the final status),
-   * and `ERR_INVALID_REASON` for a phrase with CR, LF, NUL or other controls.
+   * `writeContinue`/`writeEarlyHints`/`writeInformational`; 101 is allowed as the final status, except
+   * in HTTP/2 mode, which has no 101: RFC 9113 section 8.6), and `ERR_INVALID_REASON` for a phrase
+   * with CR, LF, NUL or other controls. HTTP/2 has no reason phrase: it is checked, then ignored.
    */
   status(code: number, reason?: string): this {
     if (this.sent) throw new ResponseError(ResponseErrorCode.HEADERS_SENT, 'Headers already sent');
-    if (!Number.isInteger(code) || code < 100 || code > 599 || (code < 200 && code !== 101))
+    if (!Number.isInteger(code) || code < 100 || code > 599 || (code < 200 && (code !== 101 || this.h2)))
       throw new ResponseError(ResponseErrorCode.INVALID_STATUS, `Invalid final status code: ${code}`);
     if (reason !== undefined) {
       const k = typeof reason === 'string' ? valueClass(reason) : -1;
@@ -352,7 +430,8 @@ export class ResponseWriter {
     } else h.push(name, lower, kind, v);
     this.declared = declared;
     if (high) this.high = 1;
-    if (kind === K_CONNECTION && hasToken(Array.isArray(v) ? v.join(',') : v, 'close')) this.ka = false;
+    if (kind === K_CONNECTION && !this.h2 && hasToken(Array.isArray(v) ? v.join(',') : v, 'close'))
+      this.ka = false;
     return this;
   }
 
@@ -391,10 +470,12 @@ export class ResponseWriter {
    * Adds trailer fields, sent after the last chunk of a chunked response. Must be called before
    * `end`. Throws `ERR_TRAILERS_UNSUPPORTED` when the response is (or will be) not chunked, and
    * `ERR_FORBIDDEN_TRAILER` for fields that must not be trailers (Content-Length, Host, ...).
+   * In HTTP/2 mode every response with a body may have trailers (`send()` included); HEAD drops them
+   * and 204/304 refuse them, as over HTTP/1.1.
    */
   addTrailers(trailers: Record<string, string>): this {
     if (this.done) throw new ResponseError(ResponseErrorCode.FINISHED, 'Response already finished');
-    if (this.sent && this.mode !== M_CHUNKED && this.mode !== M_NONE)
+    if (this.sent && !this.h2 && this.mode !== M_CHUNKED && this.mode !== M_NONE)
       throw new ResponseError(ResponseErrorCode.TRAILERS_UNSUPPORTED, 'Trailers need a chunked response');
     const list = this.trailerList ?? [];
     const add: string[] = [];
@@ -434,7 +515,9 @@ export class ResponseWriter {
 
   /**
    * Writes an interim 1xx response (100, 102, 103, or any 1xx except 101) with the given headers.
-   * Validates everything before writing; returns false for HTTP/1.0 clients.
+   * Validates everything before writing; returns false for HTTP/1.0 clients. In HTTP/2 mode it is
+   * always sent, as `writeHead(code, fields, false)` (connection-specific fields dropped), and the
+   * answer is the sink's.
    */
   writeInformational(code: number, headers?: Record<string, HeaderValue>): boolean {
     if (!Number.isInteger(code) || code < 100 || code > 199 || code === 101)
@@ -444,6 +527,7 @@ export class ResponseWriter {
         ResponseErrorCode.INVALID_INFORMATIONAL,
         'Interim responses must precede the head',
       );
+    if (this.h2) return this.interimFields(code, headers);
     if (this.versionMinor === 0) return false; // RFC 9110 section 15.2: never to HTTP/1.0
     let s = STATUS_LINES[code]!;
     let high = 0;
@@ -479,6 +563,10 @@ export class ResponseWriter {
         K_CONTENT_TYPE,
         typeof body === 'string' ? CT_TEXT : CT_BYTES,
       );
+    if (this.h2) {
+      this.sendFields(body, len);
+      return;
+    }
     const head = this.begin(len);
     const sink = this.sink;
     // One cork around the bytes and the end: a sink that flushes at uncork can send the whole
@@ -526,6 +614,7 @@ export class ResponseWriter {
   write(chunk: string | Uint8Array): boolean {
     if (this.done) throw new ResponseError(ResponseErrorCode.FINISHED, 'Response already finished');
     const len = byteLength(chunk);
+    if (this.h2) return this.writeRaw(chunk, len);
     let head: string | null = null;
     if (!this.sent) {
       if (this.mode === M_UNDECIDED) this.decideStreaming();
@@ -569,6 +658,10 @@ export class ResponseWriter {
    */
   end(chunk?: string | Uint8Array): void {
     if (this.done) return;
+    if (this.h2) {
+      this.endFields(chunk);
+      return;
+    }
     if (!this.sent) {
       if (this.mode === M_UNDECIDED && this.trailerList === null) {
         this.send(chunk);
@@ -902,5 +995,177 @@ export class ResponseWriter {
 
   private writeHead(head: string): boolean {
     return this.sink.write(this.high === 0 ? head : Buffer.from(head, 'latin1'));
+  }
+
+  // HTTP/2 mode (FieldSink). Each public method takes one boolean branch into these; the HTTP/1.1
+  // path above never reaches them.
+
+  /** Streaming framing over HTTP/2: as {@link decideStreaming}, with unframed writes in place of chunked. */
+  private decideFields(): void {
+    if (this.noBody()) this.mode = M_NONE;
+    else if (this.declared >= 0) {
+      this.mode = M_LENGTH;
+      this.remaining = this.declared;
+    } else this.mode = M_RAW;
+    if (this.trailerList !== null && this.mode === M_NONE && !this.isHead) {
+      this.mode = M_UNDECIDED;
+      throw new ResponseError(ResponseErrorCode.TRAILERS_UNSUPPORTED, 'No trailers on a 204/304 response');
+    }
+  }
+
+  /**
+   * The HTTP/2 counterpart of {@link begin}: fixes the framing and returns the head's fields
+   * (lower-case names, `date`, `content-length` as HTTP/1.1 would frame it; connection-specific
+   * fields dropped). `known` is the full body length (send) or -1 (streaming).
+   */
+  private beginFields(known: number): string[] {
+    const code = this.code;
+    let length = ''; // the content-length value, or '' for none
+    if (known >= 0) {
+      if (this.trailerList !== null && this.noBody() && !this.isHead)
+        throw new ResponseError(ResponseErrorCode.TRAILERS_UNSUPPORTED, 'No trailers on a 204/304 response');
+      const declared = this.declared;
+      if (this.noBody()) {
+        this.mode = M_NONE;
+        if (this.isHead && code >= 200 && code !== 204 && code !== 304)
+          length = declared >= 0 && known === 0 ? this.declaredText : String(known);
+        else if (code === 304 && declared >= 0) length = this.declaredText;
+      } else {
+        if (declared >= 0 && declared !== known)
+          throw new ResponseError(
+            ResponseErrorCode.CONTENT_LENGTH_MISMATCH,
+            `Body of ${known} byte(s) does not match Content-Length ${declared}`,
+          );
+        this.mode = M_LENGTH;
+        this.remaining = 0;
+        length = declared >= 0 ? this.declaredText : String(known);
+      }
+    } else {
+      const mode = this.mode;
+      if (mode === M_LENGTH) length = this.declaredText;
+      else if (mode === M_NONE) {
+        if (this.declared >= 0 && ((this.isHead && code >= 200 && code !== 204) || code === 304))
+          length = this.declaredText;
+      }
+    }
+    const out: string[] = [];
+    const h = this.h;
+    let userDate = false;
+    const n = h === null ? 0 : h.length;
+    for (let i = 0; i < n; i += 4) {
+      const kind = h![i + 2] as number;
+      // framing decides Content-Length; Connection and Transfer-Encoding are connection-specific
+      if (kind === K_CONTENT_LENGTH || kind === K_TRANSFER_ENCODING || kind === K_CONNECTION) continue;
+      const lower = h![i + 1] as string;
+      if (kind === K_OTHER && isHopByHop(lower)) continue;
+      if (kind === K_DATE) userDate = true;
+      pushField(out, lower, kind, h![i + 3] as HeaderValue);
+    }
+    if (this.date && !userDate) out.push('date', dateValue());
+    if (length !== '') out.push('content-length', length);
+    this.sent = true;
+    this.fieldList = out;
+    return out;
+  }
+
+  /** `send()` over HTTP/2: head, body, trailers, end, under one cork. */
+  private sendFields(body: string | Uint8Array, len: number): void {
+    const fields = this.beginFields(len);
+    const sink = this.sink as FieldSink;
+    const none = this.mode === M_NONE;
+    const t = none ? null : this.trailerList; // HEAD drops trailers, as over HTTP/1.1
+    const data = !none && len > 0;
+    sink.cork();
+    sink.writeHead(this.code, fields, !data && t === null);
+    if (data) {
+      sink.write(body);
+      this.body = len;
+    }
+    if (t !== null) sink.writeTrailers(this.trailerFields(t));
+    this.done = true;
+    sink.end();
+    sink.uncork();
+  }
+
+  /** `write()` over HTTP/2: the head once, then the chunk as it is (no chunked framing). */
+  private writeRaw(chunk: string | Uint8Array, len: number): boolean {
+    const sink = this.sink as FieldSink;
+    if (!this.sent) {
+      if (this.mode === M_UNDECIDED) this.decideFields();
+      if (this.mode === M_LENGTH && len > this.remaining) this.tooLong(len);
+      const fields = this.beginFields(-1);
+      const mode = this.mode;
+      if (mode === M_NONE) return sink.writeHead(this.code, fields, true);
+      if (len === 0) return sink.writeHead(this.code, fields, false);
+      if (mode === M_LENGTH) this.remaining -= len;
+      this.body += len;
+      sink.cork();
+      sink.writeHead(this.code, fields, false);
+      const ok = sink.write(chunk);
+      sink.uncork();
+      return ok;
+    }
+    const mode = this.mode;
+    if (mode === M_NONE || len === 0) return true;
+    if (mode === M_LENGTH) {
+      if (len > this.remaining) this.tooLong(len);
+      this.remaining -= len;
+    }
+    this.body += len;
+    return sink.write(chunk);
+  }
+
+  /** `end()` over HTTP/2: the last chunk, the trailers (if any), then `sink.end()`. */
+  private endFields(chunk: string | Uint8Array | undefined): void {
+    if (!this.sent) {
+      if (this.mode === M_UNDECIDED && this.trailerList === null) {
+        this.send(chunk);
+        return;
+      }
+      if (chunk === undefined) chunk = EMPTY;
+    }
+    if (chunk !== undefined) this.write(chunk);
+    const sink = this.sink as FieldSink;
+    if (this.mode === M_LENGTH && this.remaining !== 0) {
+      const missing = this.remaining;
+      this.ka = false;
+      this.done = true;
+      sink.end();
+      throw new ResponseError(
+        ResponseErrorCode.CONTENT_LENGTH_MISMATCH,
+        `Response ended ${missing} byte(s) short of its Content-Length`,
+      );
+    }
+    const t = this.trailerList;
+    this.done = true;
+    if (t !== null && this.mode !== M_NONE) sink.writeTrailers(this.trailerFields(t));
+    sink.end();
+  }
+
+  /** The trailer list (names as given) as HTTP/2 fields: lower-case, connection-specific dropped. */
+  private trailerFields(t: string[]): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < t.length; i += 2) {
+      const lower = t[i]!.toLowerCase();
+      if (!isHopByHop(lower)) out.push(lower, t[i + 1]!);
+    }
+    return out;
+  }
+
+  /** An interim 1xx head over HTTP/2 (validated first; connection-specific fields dropped). */
+  private interimFields(code: number, headers: Record<string, HeaderValue> | undefined): boolean {
+    const out: string[] = [];
+    if (headers)
+      for (const name of Object.keys(headers)) {
+        assertName(name);
+        const v = headers[name]!;
+        const list = Array.isArray(v) ? v : [v];
+        for (const x of list) assertValue(name, x);
+        const lower = name.toLowerCase();
+        const kind = kindOf(lower);
+        if (kind === K_CONNECTION || kind === K_TRANSFER_ENCODING || isHopByHop(lower)) continue;
+        if (list.length > 0) out.push(lower, list.join(', '));
+      }
+    return (this.sink as FieldSink).writeHead(code, out, false);
   }
 }
