@@ -26,11 +26,16 @@
  *                       strata-otel-noop, @strata/otel with the API's no-op tracer and meter)
  *                       [--baseline DIR]  (adds "Strata baseline": the same server on DIR's build)
  *                       [--uploads 12] [--upload-conns 4] [--upload-mib 100]
+ *
+ * HTTP/2 (src/h2.ts, h2load instead of wrk, run only when named): `--scenarios h2-m1,h2-m16,h2-download`
+ * (or `h2` for all three), servers node-h2-stream (the baseline), node-h2-compat, nginx-h2c,
+ * strata-h1, strata-h2 (all of them unless `--servers` names some), [--downloads 4] [--download-mib 100].
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isH2Scenario, runH2 } from './h2';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -512,12 +517,29 @@ interface Row {
 
 async function main(): Promise<void> {
   const scenarios = SCENARIOS.filter((s) => scenarioNames.includes(s.name));
-  const unknown = scenarioNames.filter((n) => !SCENARIOS.some((s) => s.name === n));
+  const unknown = scenarioNames.filter((n) => !SCENARIOS.some((s) => s.name === n) && !isH2Scenario(n));
   if (unknown.length > 0) {
     console.error(
-      `unknown scenario ${unknown.join(', ')}: one of ${SCENARIOS.map((s) => s.name).join(', ')}`,
+      `unknown scenario ${unknown.join(', ')}: one of ${SCENARIOS.map((s) => s.name).join(', ')}, h2-m1, h2-m16, h2-download, h2`,
     );
     process.exit(1);
+  }
+  const h2 = scenarioNames.filter(isH2Scenario);
+  if (h2.length > 0) {
+    await runH2(h2, {
+      root: ROOT,
+      argv: process.argv,
+      duration,
+      rounds,
+      warmup,
+      servers: process.argv.includes('--servers') ? serverNames : null,
+      taskset: TASKSET,
+      writeReadme,
+      machineStat,
+      markdownTable,
+      updateReadme,
+    });
+    if (scenarios.length === 0) return;
   }
   if (scenarios.some((s) => s.upload === undefined)) {
     try {
