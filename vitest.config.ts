@@ -7,7 +7,7 @@ import { defineConfig } from 'vitest/config';
  * (see the `exports` maps), so tests never run against stale builds. Node itself (the demo's
  * built CLI, users) resolves the same imports to `dist/`.
  */
-const packages = ['transport', 'http-parser', 'response', 'router', 'server', 'websocket', 'forms'];
+const packages = ['transport', 'http-parser', 'http2', 'response', 'router', 'server', 'websocket', 'forms'];
 
 const conditions = ['strata-source', 'node', 'import', 'module', 'default'];
 
