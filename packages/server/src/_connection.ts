@@ -42,12 +42,12 @@
  */
 import { FormError } from '@strata/forms';
 import { HttpParseError, ParseStatus, type RequestHead, type RequestParser } from '@strata/http-parser';
+import { type Http2Limits, matchPreface } from '@strata/http2';
 import { cannedResponse, ResponseWriter, statusText } from '@strata/response';
 import type { Connection } from '@strata/transport';
 import {
   finishChannel,
   type RequestRefusedMessage,
-  type RequestTraceContext,
   type ResponseFinishMessage,
   refusedChannel,
   requestTrace,
@@ -55,9 +55,11 @@ import {
 import { ServerError, ServerErrorCode } from './_errors';
 import { Exchange } from './_exchange';
 import { type Flushable, scheduleFlush } from './_flush';
+import { H2Session } from './_h2';
+import { clientFault, invokeHandler } from './_invoke';
 import type { ServerLimits, ServerTimeouts } from './_options';
 import type { ParserPool, ParserSlot } from './_parser-pool';
-import type { ConnRegistry, Counters } from './_registry';
+import type { ConnRegistry, Counters, RegisteredConn } from './_registry';
 import { ServerRequest } from './_request';
 import { offersAccepted } from './_upgrade';
 
@@ -98,6 +100,8 @@ export interface EngineConfig {
   trust: ((address: string) => boolean) | null;
   /** Parsers of closed connections, reused by new ones (see {@link ParserPool}). */
   parsers: ParserPool;
+  /** HTTP/2 (ALPN `h2`, and the h2c preface on cleartext connections), or null when turned off. */
+  http2: { limits: Partial<Http2Limits> | undefined } | null;
 }
 
 /** What the parser is doing (see the table at the top of this file). */
@@ -157,32 +161,6 @@ function formErrorResponse(e: FormError, keep: boolean): Uint8Array {
 const ENDED_GRACE_MS = 5_000;
 
 /**
- * Whether an error escaping a handler is the client's doing (it went away, sent too much, sent a
- * bad body, took too long), not a bug: such errors are counted, never logged as handler errors.
- */
-function clientFault(e: unknown): boolean {
-  if (e instanceof ServerError) {
-    const c = e.code;
-    return (
-      c === ServerErrorCode.ABORTED ||
-      c === ServerErrorCode.BODY_TOO_LARGE ||
-      c === ServerErrorCode.INVALID_JSON ||
-      c === ServerErrorCode.HEADERS_TIMEOUT ||
-      c === ServerErrorCode.REQUEST_TIMEOUT ||
-      c === ServerErrorCode.SEND_TIMEOUT
-    );
-  }
-  if (e instanceof FormError) return true;
-  if (e === null || typeof e !== 'object') return false;
-  const code = (e as { code?: unknown }).code;
-  // A response aborted because its connection went away (`@strata/response`), or an AbortSignal's
-  // AbortError whose reason is one of ours.
-  if (code === 'ERR_RESPONSE_ABORTED') return true;
-  if ((e as { name?: unknown }).name === 'AbortError') return true;
-  return false;
-}
-
-/**
  * Per-connection state: parser, response queue, cork buffer, deadlines. It is the parser's callback
  * target, so a request allocates only its head, request, exchange and writer.
  * @internal
@@ -192,8 +170,8 @@ export class ConnState implements Flushable {
   readonly config: EngineConfig;
   readonly registry: ConnRegistry;
   /** Neighbours in the server's {@link ConnRegistry} (both null and not its first: not a member). */
-  regPrev: ConnState | null = null;
-  regNext: ConnState | null = null;
+  regPrev: RegisteredConn | null = null;
+  regNext: RegisteredConn | null = null;
   readonly parser: RequestParser;
   /** Where `parser` came from; null once given back (the connection closed). */
   parserSlot: ParserSlot | null;
@@ -246,6 +224,8 @@ export class ConnState implements Flushable {
   upgradeHead: Uint8Array | null = null;
   /** The head in progress is CONNECT (an upgrade that cannot be declined). */
   connectHead = false;
+  /** The connection's first bytes while they may still be the HTTP/2 preface. */
+  prefaceHeld: Uint8Array | null = null;
 
   requests = 0;
   /** Whether the request being parsed allows another one after it. */
@@ -285,6 +265,15 @@ export class ConnState implements Flushable {
   onData(chunk: Uint8Array): void {
     // After Connection: close, an error or an upgrade: ignore (never resynchronise).
     if (this.reading === Reading.Done || this.writing !== Writing.Open) return;
+    // The first bytes of a cleartext connection may be the HTTP/2 preface (h2c by prior knowledge,
+    // RFC 9113 section 3.3): looked at before the HTTP/1.1 parser sees them. 0x50 is 'P'.
+    if (this.requests === 0 && this.reading === Reading.Idle && this.config.http2 !== null) {
+      if (this.prefaceHeld !== null || chunk[0] === 0x50) {
+        const rest = this.sniffPreface(chunk);
+        if (rest === null) return;
+        chunk = rest;
+      }
+    }
     const held = this.held;
     if (held !== null) {
       // Paused with bytes held, yet the transport delivered more (a read already under way): they
@@ -356,6 +345,46 @@ export class ConnState implements Flushable {
   }
 
   // ---- reading ----------------------------------------------------------------------------------
+
+  /**
+   * The connection's first bytes, while they match the HTTP/2 preface: all 24 hand the connection
+   * to an {@link H2Session} (null returned); fewer are held until more arrive (null). Bytes that
+   * differ are returned, with any held before them, for the HTTP/1.1 parser.
+   */
+  sniffPreface(chunk: Uint8Array): Uint8Array | null {
+    let bytes = chunk;
+    const held = this.prefaceHeld;
+    if (held !== null) {
+      bytes = new Uint8Array(held.length + chunk.length);
+      bytes.set(held);
+      bytes.set(chunk, held.length);
+      this.prefaceHeld = null;
+    }
+    const m = matchPreface(bytes);
+    if (m === 24) {
+      const s = new H2Session(
+        this.conn,
+        this.config,
+        this.registry,
+        this.clock,
+        this.counters,
+        this.config.http2!.limits,
+      );
+      this.registry.delete(this);
+      this.reading = Reading.Done;
+      this.writing = Writing.Upgraded;
+      this.conn.data = s;
+      this.registry.add(s);
+      this.releaseParser();
+      s.onData(bytes);
+      return null;
+    }
+    if (m === bytes.length) {
+      this.prefaceHeld = Uint8Array.prototype.slice.call(bytes);
+      return null;
+    }
+    return bytes;
+  }
 
   /** Parse `chunk` (inside a batch); whatever the parser does not reach is held. */
   feed(chunk: Uint8Array): void {
@@ -625,78 +654,12 @@ export class ConnState implements Flushable {
   }
 
   invoke(ex: Exchange, req: ServerRequest, res: ResponseWriter): void {
-    if (requestTrace.hasSubscribers) {
-      this.invokeTraced(ex, req, res);
-      return;
-    }
-    try {
-      const r = this.config.handler(req, res);
-      if (r !== undefined && r !== null && typeof (r as Promise<void>).then === 'function') {
-        // The request stays in flight until its handler settles, not just its response.
-        (r as Promise<void>).then(
-          () => this.handlerSettled(ex),
-          (e: unknown) => {
-            this.handlerSettled(ex);
-            this.handlerFailed(ex, e);
-          },
-        );
-        return;
-      }
-    } catch (e) {
-      this.handlerSettled(ex);
-      this.handlerFailed(ex, e);
-      return;
-    }
-    this.handlerSettled(ex);
+    invokeHandler(this, ex, req, res);
   }
 
-  /**
-   * `invoke` with `strata:server:request` traced: the handler runs inside `start.runStores(ctx)`,
-   * and end / asyncStart / asyncEnd / error are published as `TracingChannel.tracePromise` does.
-   */
-  invokeTraced(ex: Exchange, req: ServerRequest, res: ResponseWriter): void {
-    const ctx: RequestTraceContext = {
-      request: req,
-      response: res,
-      connectionId: this.conn.id,
-      startTime: ex.start !== 0 ? ex.start : performance.now(),
-      route: null,
-    };
-    ex.trace = ctx;
-    requestTrace.start.runStores(ctx, () => {
-      let r: unknown;
-      try {
-        r = this.config.handler(req, res);
-      } catch (e) {
-        ctx.error = e;
-        requestTrace.error.publish(ctx);
-        requestTrace.end.publish(ctx);
-        this.handlerSettled(ex);
-        this.handlerFailed(ex, e);
-        return;
-      }
-      ctx.result = r;
-      requestTrace.end.publish(ctx);
-      if (r !== undefined && r !== null && typeof (r as Promise<void>).then === 'function') {
-        (r as Promise<void>).then(
-          () => {
-            requestTrace.asyncStart.publish(ctx);
-            this.handlerSettled(ex);
-            requestTrace.asyncEnd.publish(ctx);
-          },
-          (e: unknown) => {
-            ctx.error = e;
-            requestTrace.error.publish(ctx);
-            requestTrace.asyncStart.publish(ctx);
-            this.handlerSettled(ex);
-            this.handlerFailed(ex, e);
-            requestTrace.asyncEnd.publish(ctx);
-          },
-        );
-        return;
-      }
-      this.handlerSettled(ex);
-    });
+  /** The transport connection's id, for trace contexts. */
+  get connectionId(): number {
+    return this.conn.id;
   }
 
   /** Publishes `strata:server:response.finish` for `ex` (the caller checked `hasSubscribers`). */

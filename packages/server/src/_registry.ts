@@ -1,4 +1,15 @@
-import type { ConnState } from './_connection';
+/**
+ * What the registry holds: one open connection's engine state (HTTP/1.1 `RegisteredConn` or the HTTP/2
+ * session), linked through its own fields. @internal
+ */
+export interface RegisteredConn {
+  regPrev: RegisteredConn | null;
+  regNext: RegisteredConn | null;
+  /** Every deadline of this connection, at `now`. */
+  sweep(now: number): void;
+  /** Graceful shutdown: finish what is in flight, accept nothing new. */
+  shutdown(): void;
+}
 
 /**
  * The open connections of one server, for its sweep and shutdown: an intrusive doubly linked list
@@ -7,15 +18,15 @@ import type { ConnState } from './_connection';
  * survived the scavenge and was promoted. @internal
  */
 export class ConnRegistry {
-  first: ConnState | null = null;
+  first: RegisteredConn | null = null;
   size = 0;
 
   /** Whether `s` is in the list: it has a predecessor, or it is the first. */
-  has(s: ConnState): boolean {
+  has(s: RegisteredConn): boolean {
     return s.regPrev !== null || this.first === s;
   }
 
-  add(s: ConnState): void {
+  add(s: RegisteredConn): void {
     if (this.has(s)) return;
     const first = this.first;
     if (first !== null) first.regPrev = s;
@@ -25,7 +36,7 @@ export class ConnRegistry {
     this.size++;
   }
 
-  delete(s: ConnState): void {
+  delete(s: RegisteredConn): void {
     if (!this.has(s)) return;
     const prev = s.regPrev;
     const next = s.regNext;
@@ -37,8 +48,8 @@ export class ConnRegistry {
   }
 
   /** A copy of the members (safe to iterate while they leave). */
-  toArray(): ConnState[] {
-    const out: ConnState[] = [];
+  toArray(): RegisteredConn[] {
+    const out: RegisteredConn[] = [];
     for (let s = this.first; s !== null; s = s.regNext) out.push(s);
     return out;
   }

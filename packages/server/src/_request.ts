@@ -73,8 +73,8 @@ export class ServerRequest {
   readonly method: string;
   /** The raw request target (origin-form `/a?b`, absolute-form, authority-form or `*`). */
   readonly url: string;
-  /** `'1.0'` or `'1.1'`. */
-  readonly httpVersion: '1.0' | '1.1';
+  /** `'1.0'`, `'1.1'` or `'2.0'` (HTTP/2). */
+  readonly httpVersion: '1.0' | '1.1' | '2.0';
   /** Headers as sent: flat `[name, value, name, value, ...]`, original case and order. */
   readonly rawHeaders: string[];
   /** The authoritative host (absolute-form authority wins over `Host`), or null. */
@@ -115,7 +115,8 @@ export class ServerRequest {
     owner: RequestOwner | null,
     method: string,
     url: string,
-    versionMinor: 0 | 1,
+    /** 0 or 1: HTTP/1.0 or HTTP/1.1; 2: HTTP/2. */
+    version: 0 | 1 | 2,
     rawHeaders: string[],
     host: string | null,
     contentLength: number,
@@ -129,7 +130,7 @@ export class ServerRequest {
     this._owner = owner;
     this.method = method;
     this.url = url;
-    this.httpVersion = versionMinor === 1 ? '1.1' : '1.0';
+    this.httpVersion = version === 1 ? '1.1' : version === 0 ? '1.0' : '2.0';
     this.rawHeaders = rawHeaders;
     this.host = host;
     this.contentLength = contentLength;

@@ -1,3 +1,4 @@
+import { type Http2Limits, resolveHttp2Limits } from '@strata/http2';
 import {
   type Connection,
   type ConnectionHandlers,
@@ -13,6 +14,7 @@ import {
   type UpgradeHandler,
 } from './_connection';
 import { ServerError, ServerErrorCode } from './_errors';
+import { H2Session } from './_h2';
 import {
   resolveLimits,
   resolveTimeouts,
@@ -73,18 +75,31 @@ export interface ServerOptions {
    * client that offers only `http/1.1` fails the handshake (`no_application_protocol`).
    */
   tls?: ListenOptions['tls'];
+  /**
+   * HTTP/2 (`@strata/http2`) on the same port as HTTP/1.1: over TLS when ALPN selects `h2`, and in
+   * cleartext when a connection starts with the HTTP/2 preface (h2c by prior knowledge). The same
+   * handler, `ServerRequest` and `ResponseWriter` serve both. `false` turns it off (ALPN then
+   * offers `http/1.1` only, and a preface is answered 505 by the HTTP/1.1 parser). Default: on,
+   * with {@link Http2Limits} defaults; `{ limits }` changes them.
+   */
+  http2?: boolean | { limits?: Partial<Http2Limits> };
 }
 
-/** The ALPN protocol this server speaks over TLS (WebSocket upgrades included: they are HTTP/1.1). */
-const ALPN_HTTP11 = 'http/1.1';
+/** The ALPN protocols this server speaks over TLS, preferred first (WebSocket upgrades are HTTP/1.1). */
+const ALPN_H2: string[] = ['h2', 'http/1.1'];
+const ALPN_HTTP11: string[] = ['http/1.1'];
 
 /**
- * `tls` as handed to the transport: `ALPNProtocols: ['http/1.1']` added to a copy unless the user set
- * `ALPNProtocols` or `ALPNCallback` (Node refuses the two together). The user's object is not touched.
+ * `tls` as handed to the transport: `ALPNProtocols` (`['h2', 'http/1.1']`, or `['http/1.1']` without
+ * HTTP/2) added to a copy unless the user set `ALPNProtocols` or `ALPNCallback` (Node refuses the two
+ * together). The user's object is not touched.
  */
-function withAlpnDefault(tls: NonNullable<ListenOptions['tls']>): NonNullable<ListenOptions['tls']> {
+function withAlpnDefault(
+  tls: NonNullable<ListenOptions['tls']>,
+  h2: boolean,
+): NonNullable<ListenOptions['tls']> {
   if (tls.ALPNProtocols != null || tls.ALPNCallback != null) return tls;
-  return { ...tls, ALPNProtocols: [ALPN_HTTP11] };
+  return { ...tls, ALPNProtocols: h2 ? ALPN_H2 : ALPN_HTTP11 };
 }
 
 /** Counters of a server. */
@@ -130,8 +145,18 @@ export interface Server {
   stats(): ServerStats;
 }
 
-function stateOf(conn: Connection): ConnState {
-  return conn.data as ConnState;
+/** What the engine's transport callbacks call on a connection's state (HTTP/1.1 or HTTP/2). */
+interface ConnEvents {
+  onData(chunk: Uint8Array): void;
+  onDrain(): void;
+  onEnd(): void;
+  shutdown(): void;
+  onClose(): void;
+  releaseParser(): void;
+}
+
+function stateOf(conn: Connection): ConnEvents {
+  return conn.data as ConnEvents;
 }
 
 /** The connection engine of one server, without a listener (tests drive it over in-memory pairs). @internal */
@@ -145,6 +170,17 @@ export interface Engine {
   /** Start graceful shutdown on every connection. */
   shutdown(): void;
   closing: boolean;
+}
+
+/** `options.http2` as the engine keeps it: null when off. */
+function resolveHttp2(h2: ServerOptions['http2']): EngineConfig['http2'] {
+  if (h2 === false) return null;
+  if (h2 === undefined || h2 === true) return { limits: undefined };
+  if (typeof h2 !== 'object' || h2 === null)
+    throw new ServerError(ServerErrorCode.INVALID_OPTION, 'http2 must be a boolean or { limits }');
+  // Checked now, so a bad limit fails createServer, not the first HTTP/2 connection.
+  resolveHttp2Limits(h2.limits);
+  return { limits: h2.limits };
 }
 
 /** Build the engine for `options` (validated). @internal */
@@ -177,6 +213,7 @@ export function createEngine(options: ServerOptions): Engine {
     autoContinue: expect === 'auto',
     trust: compileTrust(options.trustProxy),
     parsers: new ParserPool(limits),
+    http2: resolveHttp2(options.http2),
   };
   const registry = new ConnRegistry();
   const clock = { now: Date.now() };
@@ -184,6 +221,13 @@ export function createEngine(options: ServerOptions): Engine {
   const engine: Engine = {
     handlers: {
       onOpen(conn) {
+        if (config.http2 !== null && conn.alpnProtocol === 'h2') {
+          const session = new H2Session(conn, config, registry, clock, counters, config.http2.limits);
+          conn.data = session;
+          registry.add(session);
+          if (engine.closing) session.shutdown();
+          return;
+        }
         const state = new ConnState(conn, config, registry, clock, counters);
         conn.data = state;
         registry.add(state);
@@ -202,7 +246,7 @@ export function createEngine(options: ServerOptions): Engine {
         stateOf(conn).shutdown();
       },
       onClose(conn) {
-        const s = conn.data as ConnState | null | undefined;
+        const s = conn.data as ConnEvents | null | undefined;
         if (s != null) {
           s.onClose();
           s.releaseParser();
@@ -250,9 +294,9 @@ export function createServer(options: ServerOptions): Server {
         throw new ServerError(ServerErrorCode.INVALID_STATE, 'server is already listening');
       const opts: ListenOptions = { ...listenOptions };
       if (opts.tls === undefined && options.tls !== undefined) opts.tls = options.tls;
-      // Over TLS the server speaks HTTP/1.1: say so in ALPN, as node:https does (curl, openssl and
+      // Over TLS the server names its protocols in ALPN (h2 first, then http/1.1), as node:https does (curl, openssl and
       // strict clients otherwise see no protocol agreed).
-      if (opts.tls) opts.tls = withAlpnDefault(opts.tls);
+      if (opts.tls) opts.tls = withAlpnDefault(opts.tls, config.http2 !== null);
       // The client address is read when a handler (or the access log) first asks for it.
       if (opts.lazyRemoteAddress === undefined) opts.lazyRemoteAddress = true;
       listener = await listen(opts, handlers);

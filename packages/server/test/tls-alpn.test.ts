@@ -7,7 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server, type ServerOptions } from '../src/index';
 import { makeCert, run } from './_helpers';
 
-// ALPN over TLS: the server advertises `http/1.1` unless the user sets ALPNProtocols / ALPNCallback.
+// ALPN over TLS: the server advertises `h2` then `http/1.1` (only `http/1.1` with `http2: false`)
+// unless the user sets ALPNProtocols / ALPNCallback.
 // Checked with the clients the issue names (openssl s_client, curl) and with node:tls.
 
 let server: Server | null = null;
@@ -27,8 +28,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const handler: ServerOptions['handler'] = (req, res) => res.send(`hello over ${req.protocol}`);
 
-async function startTls(serverTls: ServerOptions['tls'], listenTls?: ServerOptions['tls']): Promise<number> {
-  server = createServer({ handler, ...(serverTls === undefined ? {} : { tls: serverTls }) });
+async function startTls(
+  serverTls: ServerOptions['tls'],
+  listenTls?: ServerOptions['tls'],
+  extra?: Partial<ServerOptions>,
+): Promise<number> {
+  server = createServer({ handler, ...extra, ...(serverTls === undefined ? {} : { tls: serverTls }) });
   const addr = (await server.listen({
     host: '127.0.0.1',
     port: 0,
@@ -132,7 +137,16 @@ describe('TLS ALPN', () => {
     const port = await startTls(undefined, listenTls);
     expect('ALPNProtocols' in listenTls).toBe(false);
     expect(await sClient(port, 'http/1.1')).toContain('ALPN protocol: http/1.1');
-    expect((await tlsGet(port, ['h2', 'http/1.1'])).alpn).toBe('http/1.1');
+    expect((await tlsGet(port, ['h2', 'http/1.1'])).alpn).toBe('h2');
+  });
+
+  it('offers h2 first: a client offering both gets h2; with http2: false it gets http/1.1', async () => {
+    let port = await startTls({ cert, key });
+    expect(await sClient(port, 'h2,http/1.1')).toContain('ALPN protocol: h2');
+    await server?.close({ deadline: 200 });
+    server = null;
+    port = await startTls({ cert, key }, undefined, { http2: false });
+    expect(await sClient(port, 'h2,http/1.1')).toContain('ALPN protocol: http/1.1');
   });
 
   it('a client offering no ALPN is still served (alpnProtocol false)', async () => {
@@ -145,7 +159,7 @@ describe('TLS ALPN', () => {
 
   it("a client offering only protocols the server lacks fails the handshake (Node's no_application_protocol)", async () => {
     const port = await startTls({ cert, key });
-    const r = await tlsGet(port, ['h2']);
+    const r = await tlsGet(port, ['spdy/3.1']);
     expect(r.error).toBe('ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL');
     expect(r.text).toBe('');
     // The listener keeps serving.

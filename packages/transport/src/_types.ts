@@ -73,6 +73,8 @@ export interface Connection {
   readonly localPort: number;
   /** True for TLS connections. */
   readonly encrypted: boolean;
+  /** The ALPN protocol agreed in the TLS handshake (`'h2'`, `'http/1.1'`); false when none or not TLS. */
+  readonly alpnProtocol?: string | false;
   /** True once the connection is fully closed (after `onClose`). */
   readonly closed: boolean;
   /**

@@ -1,0 +1,593 @@
+/**
+ * HTTP/2 in the engine: one {@link H2Session} per connection that speaks h2 (ALPN `h2` over TLS,
+ * or the client preface on a cleartext connection), one {@link H2Exchange} per stream. The
+ * protocol itself is `@strata/http2`'s sans-I/O connection; this file moves bytes between it and
+ * the transport, and gives each stream the same `ServerRequest`, `ResponseWriter` and handler as an
+ * HTTP/1.1 request.
+ *
+ * Backpressure: the transport's write queue full (`blocked`) stops reading and stops handing DATA
+ * out, so stream queues fill and `sendData` says false, which makes the response writer wait. A
+ * request body is given back to the client's window (WINDOW_UPDATE) only as the handler reads it.
+ */
+import { FormError } from '@strata/forms';
+import {
+  ErrorCode,
+  type Http2Error,
+  Http2ErrorCode,
+  type Http2Handlers,
+  type Http2Limits,
+  Http2ServerConnection,
+  type RequestHead,
+} from '@strata/http2';
+import { type FieldSink, ResponseWriter, statusText } from '@strata/response';
+import type { Connection } from '@strata/transport';
+import type { EngineConfig } from './_connection';
+import {
+  finishChannel,
+  type RequestRefusedMessage,
+  type RequestTraceContext,
+  type ResponseFinishMessage,
+  refusedChannel,
+} from './_diagnostics';
+import { ServerError, ServerErrorCode } from './_errors';
+import { type Flushable, scheduleFlush } from './_flush';
+import { clientFault, type HandlerHost, invokeHandler } from './_invoke';
+import type { ConnRegistry, Counters, RegisteredConn } from './_registry';
+import { type RequestOwner, ServerRequest } from './_request';
+
+const EMPTY = new Uint8Array(0);
+
+/** The HTTP status a refused stream is counted with (`request.refused`). */
+function refusedStatus(err: Http2Error): number {
+  switch (err.code) {
+    case Http2ErrorCode.H2_HEADER_LIST_TOO_LARGE:
+      return 431;
+    case Http2ErrorCode.H2_TOO_MANY_STREAMS:
+      return 503;
+    default:
+      return 400;
+  }
+}
+
+/** One stream: the response writer's field sink and the request's body owner. @internal */
+export class H2Exchange implements FieldSink, RequestOwner {
+  readonly session: H2Session;
+  readonly id: number;
+  req: ServerRequest | null = null;
+  res: ResponseWriter | null = null;
+  /** The response's last frame is queued (END_STREAM). */
+  finSent = false;
+  /** `end()` was called (or the stream closed). */
+  ended = false;
+  /** Writes are ignored: the stream is gone. */
+  dead = false;
+  aborted = false;
+  handlerDone = false;
+  /** Body bytes delivered to the request and not yet given back to the client's window. */
+  unconsumed = 0;
+  continued = false;
+  measure = false;
+  start = 0;
+  bytes = 0;
+  trace: RequestTraceContext | null = null;
+  drain: (() => void) | null = null;
+
+  constructor(session: H2Session, id: number) {
+    this.session = session;
+    this.id = id;
+  }
+
+  // ---- FieldSink ---------------------------------------------------------------------------------
+
+  writeHead(status: number, fields: string[], end: boolean): boolean {
+    if (this.dead) return false;
+    const s = this.session;
+    s.h2.respond(this.id, status, fields, end);
+    if (end) this.finSent = true;
+    s.touched();
+    return true;
+  }
+
+  writeTrailers(fields: string[]): void {
+    if (this.dead || this.finSent) return;
+    this.finSent = true;
+    this.session.h2.sendTrailers(this.id, fields);
+    this.session.touched();
+  }
+
+  write(chunk: string | Uint8Array): boolean {
+    if (this.dead || this.finSent) return false;
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    if (this.measure) this.bytes += bytes.length;
+    const ok = this.session.h2.sendData(this.id, bytes, false);
+    this.session.touched();
+    return ok && !this.session.blocked;
+  }
+
+  cork(): void {
+    this.session.corkDepth++;
+  }
+
+  uncork(): void {
+    const s = this.session;
+    if (s.corkDepth > 0 && --s.corkDepth === 0) s.touched();
+  }
+
+  onDrain(listener: () => void): void {
+    this.drain = listener;
+    const s = this.session;
+    if (!s.blocked && s.h2.buffered(this.id) < s.h2.limits.streamHighWater) s.touched();
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    const s = this.session;
+    if (!this.dead && !this.finSent) {
+      this.finSent = true;
+      s.h2.sendData(this.id, EMPTY, true);
+    }
+    s.finished(this, false);
+    s.touched();
+  }
+
+  // ---- RequestOwner ------------------------------------------------------------------------------
+
+  bodyWanted(req: ServerRequest): void {
+    if (req.contentLength > req._limit || req._received > req._limit) {
+      this.session.tooLarge(this);
+      return;
+    }
+    if (!req._bodyDone && !this.continued && this.session.config.autoContinue) {
+      const expect = req.header('expect');
+      if (expect !== undefined && expect.toLowerCase() === '100-continue') this.sendContinue();
+    }
+  }
+
+  bodyRead(_req: ServerRequest): void {
+    const n = this.unconsumed;
+    if (n > 0) {
+      this.unconsumed = 0;
+      this.session.h2.consume(this.id, n);
+      this.session.touched();
+    }
+  }
+
+  setSendTimeout(_ms: number): void {
+    // HTTP/2 streams share the connection's send timeout (`timeouts.send`).
+  }
+
+  setRequestTimeout(_ms: number): void {
+    // HTTP/2 request bodies are bounded by their window and the connection's timeouts.
+  }
+
+  sendContinue(): void {
+    const res = this.res;
+    if (res === null || res.headersSent || this.continued || this.dead) return;
+    this.continued = true;
+    res.writeContinue();
+  }
+
+  /** The stream is gone before its response ended: the request fails, a streamed body stops. */
+  abort(reason: Error): void {
+    this.dead = true;
+    if (!this.ended) this.aborted = true;
+    const req = this.req;
+    if (req !== null) req._fail(reason, true);
+    const res = this.res;
+    if (!this.ended && res !== null) res.abort();
+    const d = this.drain;
+    if (d !== null) {
+      this.drain = null;
+      d();
+    }
+  }
+}
+
+/**
+ * One HTTP/2 connection in the engine. It takes the connection's place in the server's registry
+ * and as `conn.data`. @internal
+ */
+export class H2Session implements Http2Handlers, HandlerHost<H2Exchange>, Flushable, RegisteredConn {
+  readonly conn: Connection;
+  readonly config: EngineConfig;
+  readonly registry: ConnRegistry;
+  readonly clock: { now: number };
+  readonly counters: Counters;
+  readonly h2: Http2ServerConnection;
+  regPrev: RegisteredConn | null = null;
+  regNext: RegisteredConn | null = null;
+  private readonly streams = new Map<number, H2Exchange>();
+  batching = false;
+  corkDepth = 0;
+  flushScheduled = false;
+  /** The transport's write queue is over its mark: reading and DATA wait for its drain. */
+  blocked = false;
+  blockedSince = 0;
+  private closing = false;
+  private closed = false;
+  idleSince: number;
+
+  constructor(
+    conn: Connection,
+    config: EngineConfig,
+    registry: ConnRegistry,
+    clock: { now: number },
+    counters: Counters,
+    limits: Partial<Http2Limits> | undefined,
+  ) {
+    this.conn = conn;
+    this.config = config;
+    this.registry = registry;
+    this.clock = clock;
+    this.counters = counters;
+    this.idleSince = clock.now;
+    this.h2 = new Http2ServerConnection(this, limits === undefined ? undefined : { limits });
+    conn.idle = true;
+  }
+
+  get connectionId(): number {
+    return this.conn.id;
+  }
+
+  // ---- transport events -------------------------------------------------------------------------
+
+  onData(chunk: Uint8Array): void {
+    if (this.closed) return;
+    this.batching = true;
+    this.h2.receive(chunk);
+    this.batching = false;
+    this.flush();
+  }
+
+  onDrain(): void {
+    if (!this.blocked) return;
+    this.blocked = false;
+    this.conn.resume();
+    this.flush();
+    if (this.blocked) return;
+    // Streams whose writers waited on the socket (not on their window) may go on.
+    for (const ex of this.streams.values()) {
+      const d = ex.drain;
+      if (d !== null && this.h2.buffered(ex.id) < this.h2.limits.streamHighWater) {
+        ex.drain = null;
+        d();
+      }
+    }
+  }
+
+  onEnd(): void {
+    // The client closed its side: nothing more can arrive, and HTTP/2 has no half-close of a
+    // connection. Streams still open are aborted.
+    this.abortAll('client closed the connection', true);
+    this.finish();
+  }
+
+  onClose(): void {
+    this.closed = true;
+    this.registry.delete(this);
+    this.abortAll('connection closed', true);
+  }
+
+  releaseParser(): void {
+    // An HTTP/2 session holds no HTTP/1.1 parser (it was given back at the switch).
+  }
+
+  // ---- Http2Handlers ----------------------------------------------------------------------------
+
+  write(chunk: Uint8Array): void {
+    if (this.closed) return;
+    if (!this.conn.write(chunk) && !this.blocked) {
+      this.blocked = true;
+      this.blockedSince = this.clock.now || 1;
+      this.conn.pause();
+    }
+  }
+
+  onRequest(id: number, head: RequestHead, end: boolean): void {
+    const cfg = this.config;
+    this.counters.requests++;
+    this.conn.idle = false;
+    const ex = new H2Exchange(this, id);
+    const fields = head.fields;
+    const raw = head.fieldsStart === 0 ? fields : fields.slice(head.fieldsStart);
+    let host: string | null = head.authority !== '' ? head.authority : null;
+    if (host === null)
+      for (let i = 0; i < raw.length; i += 2)
+        if (raw[i] === 'host') {
+          host = raw[i + 1]!;
+          break;
+        }
+    const conn = this.conn;
+    const req = new ServerRequest(
+      ex,
+      head.method,
+      head.method === 'CONNECT' ? head.authority : head.path,
+      2,
+      raw,
+      host,
+      head.contentLength,
+      !end,
+      conn,
+      conn.encrypted,
+      cfg.trust,
+      cfg.bodyLimit,
+    );
+    ex.req = req;
+    const res = new ResponseWriter(ex, {
+      method: head.method,
+      versionMinor: 1,
+      keepAlive: true,
+      http2: true,
+    });
+    ex.res = res;
+    if (cfg.onResponse !== null || finishChannel.hasSubscribers) {
+      ex.measure = true;
+      ex.start = performance.now();
+    }
+    this.streams.set(id, ex);
+    invokeHandler(this, ex, req, res);
+  }
+
+  onRequestData(id: number, data: Uint8Array, end: boolean): void {
+    const ex = this.streams.get(id);
+    if (ex === undefined) {
+      this.h2.consume(id, data.length);
+      return;
+    }
+    const req = ex.req!;
+    const n = data.length;
+    if (n > 0) {
+      if (req._discarding || ex.ended) this.h2.consume(id, n);
+      else {
+        req._push(data, false);
+        ex.unconsumed += n;
+        if (req._consumed && req._received > req._limit) {
+          this.tooLarge(ex);
+          return;
+        }
+      }
+    }
+    if (end) req._complete(null);
+  }
+
+  onTrailers(id: number, fields: string[]): void {
+    const ex = this.streams.get(id);
+    if (ex !== undefined) ex.req!._complete(fields.slice());
+  }
+
+  onStreamClose(id: number, error: Http2Error | null): void {
+    const ex = this.streams.get(id);
+    if (ex === undefined) return;
+    this.streams.delete(id);
+    if (this.streams.size === 0) {
+      this.conn.idle = true;
+      this.idleSince = this.clock.now;
+    }
+    if (error === null && ex.ended) return;
+    // Reset (by the client or by us) or the connection failed before the response ended.
+    const req = ex.req;
+    if (error === null) {
+      // Both sides ended, but the writer has not called end() yet (it will, to no effect).
+      if (req !== null && !req._bodyDone) req._complete(null);
+      return;
+    }
+    if (!ex.ended) {
+      this.counters.aborted++;
+      ex.abort(new ServerError(ServerErrorCode.ABORTED, `stream ${id} closed: ${error.message}`));
+      this.finished(ex, true);
+    } else if (req !== null && !req._bodyDone)
+      req._fail(new ServerError(ServerErrorCode.ABORTED, error.message), true);
+  }
+
+  onStreamWritable(id: number): void {
+    const ex = this.streams.get(id);
+    if (ex === undefined || this.blocked) return;
+    const d = ex.drain;
+    if (d !== null) {
+      ex.drain = null;
+      d();
+    }
+  }
+
+  onRefused(_id: number, error: Http2Error): void {
+    this.counters.rejected++;
+    this.publishRefused(error, refusedStatus(error));
+  }
+
+  onError(error: Http2Error): void {
+    // A connection error of the client's making (or a timeout of ours): GOAWAY is queued; the
+    // connection ends once it is flushed.
+    if (error.code === Http2ErrorCode.H2_SETTINGS_TIMEOUT || error.code === Http2ErrorCode.H2_SEND_TIMEOUT)
+      this.counters.timedOut++;
+    else this.counters.rejected++;
+    this.publishRefused(error, 400);
+    this.closing = true;
+  }
+
+  private publishRefused(error: Http2Error, status: number): void {
+    if (!refusedChannel.hasSubscribers) return;
+    const conn = this.conn;
+    const msg: RequestRefusedMessage = {
+      connectionId: conn.id,
+      remoteAddress: conn.remoteAddress,
+      remotePort: conn.remotePort,
+      status,
+      code: error.code,
+      offset: -1,
+      error,
+    };
+    refusedChannel.publish(msg);
+  }
+
+  // ---- handler ----------------------------------------------------------------------------------
+
+  handlerSettled(ex: H2Exchange): void {
+    ex.handlerDone = true;
+  }
+
+  /** A handler threw: as over HTTP/1.1, but the answer is a response on its stream, or a reset. */
+  handlerFailed(ex: H2Exchange, error: unknown): void {
+    if (!(ex.aborted || clientFault(error))) {
+      const onError = this.config.onError;
+      if (onError !== null) {
+        try {
+          onError(error, ex.req);
+        } catch {
+          // a failing logger must not take the connection down
+        }
+      }
+    }
+    if (ex.dead || ex.ended) return;
+    const res = ex.res!;
+    if (!res.headersSent) {
+      const invalidJson = error instanceof ServerError && error.code === ServerErrorCode.INVALID_JSON;
+      let status = invalidJson ? 400 : 500;
+      let body = statusText(status);
+      if (error instanceof FormError) {
+        status = error.status;
+        body = `${status} ${statusText(status)}: ${error.code}`;
+      }
+      if (invalidJson || error instanceof FormError) this.counters.rejected++;
+      this.answer(ex, status, body);
+      return;
+    }
+    // Half a response is out: the client must see it cut.
+    this.h2.resetStream(ex.id, ErrorCode.INTERNAL_ERROR);
+    ex.abort(new ServerError(ServerErrorCode.ABORTED, 'handler failed after the head was sent'));
+    ex.ended = true;
+    this.finished(ex, true);
+    this.touched();
+  }
+
+  /** The body of `ex` is over its limit: reads fail, 413 when nothing was sent, the stream ends. */
+  tooLarge(ex: H2Exchange): void {
+    this.counters.rejected++;
+    const error = new ServerError(ServerErrorCode.BODY_TOO_LARGE, 'request body is larger than its limit');
+    if (ex.req !== null) ex.req._reject(error);
+    const res = ex.res;
+    if (!ex.ended && !ex.dead && res !== null && !res.headersSent) this.answer(ex, 413, statusText(413));
+    else if (!ex.ended) this.h2.resetStream(ex.id, ErrorCode.CANCEL);
+  }
+
+  private answer(ex: H2Exchange, status: number, body: string): void {
+    const res = ex.res!;
+    try {
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      res.status(status).header('content-type', 'text/plain; charset=utf-8').send(body);
+    } catch {
+      this.h2.resetStream(ex.id, ErrorCode.INTERNAL_ERROR);
+    }
+  }
+
+  /** The response of `ex` ended (or was cut): counters, access log, `response.finish`. */
+  finished(ex: H2Exchange, aborted: boolean): void {
+    const res = ex.res;
+    const status = res?.headersSent ? res.statusCode : 0;
+    if (!aborted) this.counters.responded(status);
+    const req = ex.req;
+    if (!aborted && req !== null && !req._bodyDone) req._discard();
+    if (this.config.onResponse !== null && !aborted && req !== null) {
+      try {
+        this.config.onResponse({
+          method: req.method,
+          path: req.path,
+          status,
+          bytes: ex.bytes,
+          durationMs: ex.start === 0 ? 0 : performance.now() - ex.start,
+          remoteAddress: this.conn.remoteAddress,
+        });
+      } catch {
+        // a failing logger must not take the connection down
+      }
+    }
+    if (finishChannel.hasSubscribers) {
+      const ctx = ex.trace;
+      const msg: ResponseFinishMessage = {
+        request: req,
+        response: res,
+        connectionId: this.conn.id,
+        context: ctx,
+        route: ctx !== null ? ctx.route : null,
+        status,
+        bytesIn: req !== null ? req._received : 0,
+        bytesOut: ex.measure ? ex.bytes : -1,
+        durationMs: ex.measure ? performance.now() - ex.start : -1,
+        aborted,
+      };
+      finishChannel.publish(msg);
+    }
+  }
+
+  // ---- output ----------------------------------------------------------------------------------
+
+  /** Something was queued: flush at the end of the read, or in the shared microtask. */
+  touched(): void {
+    if (!this.batching && this.corkDepth === 0) scheduleFlush(this);
+  }
+
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.closed) return;
+    if (!this.blocked) {
+      this.conn.cork();
+      this.h2.flush();
+      this.conn.uncork();
+    }
+    if (this.closing || this.h2.closed) this.finish();
+  }
+
+  /** Ends the transport once the last frames are written. */
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.registry.delete(this);
+    this.abortAll('connection closing', false);
+    this.conn.end();
+  }
+
+  private abortAll(why: string, clientGone: boolean): void {
+    if (this.streams.size === 0) return;
+    const gone = new ServerError(ServerErrorCode.ABORTED, why);
+    const list = Array.from(this.streams.values());
+    this.streams.clear();
+    for (const ex of list) {
+      if (ex.ended) continue;
+      if (clientGone) this.counters.aborted++;
+      ex.abort(gone);
+      this.finished(ex, true);
+    }
+  }
+
+  // ---- timers and shutdown ---------------------------------------------------------------------
+
+  sweep(now: number): void {
+    if (this.closed) return;
+    const t = this.config.timeouts;
+    if (this.blocked && t.send > 0 && now - this.blockedSince >= t.send) {
+      this.counters.timedOut++;
+      this.closed = true;
+      this.registry.delete(this);
+      this.abortAll('client did not read the response in time', false);
+      this.conn.destroy(
+        new ServerError(ServerErrorCode.SEND_TIMEOUT, 'client did not read the response in time'),
+      );
+      return;
+    }
+    this.h2.checkTimers(now, t.send);
+    if (
+      this.streams.size === 0 &&
+      !this.h2.goingAway &&
+      t.keepAlive > 0 &&
+      now - this.idleSince >= t.keepAlive
+    )
+      this.h2.shutdown();
+    this.flush();
+  }
+
+  shutdown(): void {
+    if (this.closed) return;
+    this.h2.shutdown();
+    this.flush();
+  }
+}
