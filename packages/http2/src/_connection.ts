@@ -1,9 +1,11 @@
+import { FRAME_BYTES_KEPT, frameChannel, type Http2FrameMessage } from './_diagnostics';
 import {
   CLIENT_PREFACE,
   DEFAULT_WINDOW,
   Flag,
   FRAME_HEADER,
   FrameType,
+  frameTypeName,
   get31,
   get32,
   MAX_MAX_FRAME_SIZE,
@@ -62,6 +64,41 @@ export interface Http2ConnectionOptions {
   limits?: Partial<Http2Limits>;
   /** Milliseconds now (default `Date.now`): the rate limits and timers read it. */
   clock?: () => number;
+  /** An id for diagnostics (`strata:http2:frame` messages carry it). Default 0. */
+  id?: number;
+}
+
+/** Publishes one frame on `strata:http2:frame` (the caller checked `hasSubscribers`). */
+function publishFrame(
+  id: number,
+  direction: 'in' | 'out',
+  b: Uint8Array,
+  at: number,
+  fields: string[] | null,
+  payload: Uint8Array | null,
+): void {
+  const length = (b[at]! << 16) | (b[at + 1]! << 8) | b[at + 2]!;
+  const type = b[at + 3]!;
+  let bytes: Uint8Array;
+  if (payload === null)
+    bytes = b.slice(at, Math.min(b.length, at + FRAME_HEADER + length, at + FRAME_BYTES_KEPT));
+  else {
+    bytes = new Uint8Array(Math.min(FRAME_HEADER + payload.length, FRAME_BYTES_KEPT));
+    bytes.set(b.subarray(at, at + FRAME_HEADER));
+    bytes.set(payload.subarray(0, bytes.length - FRAME_HEADER), FRAME_HEADER);
+  }
+  const msg: Http2FrameMessage = {
+    connectionId: id,
+    direction,
+    type,
+    typeName: frameTypeName(type),
+    flags: b[at + 4]!,
+    streamId: get31(b, at + 5),
+    length,
+    fields,
+    bytes,
+  };
+  frameChannel.publish(msg);
 }
 
 // Stream states (RFC 9113 section 5.1), as the server sees them. Idle streams have no object.
@@ -205,9 +242,15 @@ export class Http2ServerConnection {
   error: Http2Error | null = null;
   /** Streams opened over the connection's life. */
   streamsOpened = 0;
+  private readonly diagId: number;
+  /** Header lists of blocks written and not yet published (only while someone subscribes). */
+  private outBlocks: string[][] = [];
+  /** The payload of a DATA frame written by reference, for its frame message. */
+  private refPayload: Uint8Array | null = null;
 
   constructor(handlers: Http2Handlers, options?: Http2ConnectionOptions) {
     this.h = handlers;
+    this.diagId = options?.id ?? 0;
     const limits = resolveHttp2Limits(options?.limits);
     this.limits = limits;
     const clock = options?.clock ?? Date.now;
@@ -352,6 +395,8 @@ export class Http2ServerConnection {
     const flags = b[at + 4]!;
     const id = get31(b, at + 5);
     const p = at + FRAME_HEADER;
+    if (frameChannel.hasSubscribers && type !== FrameType.HEADERS && type !== FrameType.CONTINUATION)
+      publishFrame(this.diagId, 'in', b, at, null, null);
     if (!this.gotSettings) {
       if (type !== FrameType.SETTINGS || (flags & Flag.ACK) !== 0) {
         this.fail(new Http2Error(Http2ErrorCode.H2_SETTINGS_EXPECTED, 'The first frame must be SETTINGS'));
@@ -535,6 +580,7 @@ export class Http2ServerConnection {
       start += 5;
     }
     if ((flags & Flag.END_HEADERS) === 0) {
+      if (frameChannel.hasSubscribers) publishFrame(this.diagId, 'in', b, p - FRAME_HEADER, null, null);
       // The block continues in CONTINUATION frames: keep a copy (bounded).
       if (end - start === 0 && this.empty()) return;
       if (end - start > this.limits.maxHeaderBlockBytes) {
@@ -553,7 +599,14 @@ export class Http2ServerConnection {
     this.emptyFrames = 0;
     const selfDep = priority && get31(b, start - 5) === id;
     end = Math.max(end, start);
-    this.headerBlock(id, b.subarray(start, end), (flags & Flag.END_STREAM) !== 0, selfDep);
+    this.headerBlock(
+      id,
+      b.subarray(start, end),
+      (flags & Flag.END_STREAM) !== 0,
+      selfDep,
+      b,
+      p - FRAME_HEADER,
+    );
   }
 
   private onContinuation(b: Uint8Array, p: number, length: number, flags: number, id: number): void {
@@ -581,19 +634,30 @@ export class Http2ServerConnection {
     }
     buf.set(b.subarray(p, p + length), this.blockLen);
     this.blockLen = total;
-    if ((flags & Flag.END_HEADERS) === 0) return;
+    if ((flags & Flag.END_HEADERS) === 0) {
+      if (frameChannel.hasSubscribers) publishFrame(this.diagId, 'in', b, p - FRAME_HEADER, null, null);
+      return;
+    }
     this.block = null;
     this.emptyFrames = 0;
-    this.headerBlock(id, buf.subarray(0, total), this.blockEnd, this.blockPriority);
+    this.headerBlock(id, buf.subarray(0, total), this.blockEnd, this.blockPriority, b, p - FRAME_HEADER);
   }
 
   /** A complete header block for stream `id`: a request head or trailers. */
-  private headerBlock(id: number, block: Uint8Array, fin: boolean, selfDep: boolean): void {
+  private headerBlock(
+    id: number,
+    block: Uint8Array,
+    fin: boolean,
+    selfDep: boolean,
+    frame: Uint8Array,
+    frameAt: number,
+  ): void {
     // Decode first, whatever happens to the stream: the HPACK tables must stay in step.
     let list: string[] | null;
     try {
       list = this.decoder.decode(block);
     } catch (err) {
+      if (frameChannel.hasSubscribers) publishFrame(this.diagId, 'in', frame, frameAt, null, null);
       this.fail(
         err instanceof Http2Error
           ? err
@@ -601,6 +665,7 @@ export class Http2ServerConnection {
       );
       return;
     }
+    if (frameChannel.hasSubscribers) publishFrame(this.diagId, 'in', frame, frameAt, list, null);
     const s = this.streams.get(id);
     if (s !== undefined) {
       // Trailers (RFC 9113 section 8.1): they must end the stream.
@@ -1174,7 +1239,28 @@ export class Http2ServerConnection {
     if (this.outLen === 0) return;
     const chunk = this.out.slice(0, this.outLen);
     this.outLen = 0;
+    if (frameChannel.hasSubscribers) this.traceOut(chunk);
+    else if (this.outBlocks.length > 0) this.outBlocks.length = 0;
     this.h.write(chunk);
+  }
+
+  /** Publishes each frame of `chunk` on `strata:http2:frame`; a DATA header at its end is `refPayload`'s. */
+  private traceOut(chunk: Uint8Array): void {
+    let at = 0;
+    while (at + FRAME_HEADER <= chunk.length) {
+      const len = (chunk[at]! << 16) | (chunk[at + 1]! << 8) | chunk[at + 2]!;
+      const type = chunk[at + 3]!;
+      let fields: string[] | null = null;
+      if (
+        (type === FrameType.HEADERS || type === FrameType.CONTINUATION) &&
+        (chunk[at + 4]! & Flag.END_HEADERS) !== 0
+      )
+        fields = this.outBlocks.shift() ?? null;
+      const payload = at + FRAME_HEADER + len > chunk.length ? this.refPayload : null;
+      publishFrame(this.diagId, 'out', chunk, at, fields, payload);
+      at += FRAME_HEADER + len;
+    }
+    this.refPayload = null;
   }
 
   /** A HEADERS frame (and CONTINUATIONs past the peer's frame size) for `s`. */
@@ -1182,6 +1268,8 @@ export class Http2ServerConnection {
     let bound = 16;
     if (status !== null) bound += 8 + status[1]!.length;
     for (let i = 0; i < fields.length; i++) bound += fields[i]!.length + 6;
+    if (frameChannel.hasSubscribers)
+      this.outBlocks.push(status === null ? fields.slice() : status.concat(fields));
     const at = this.reserve(FRAME_HEADER + bound);
     const o = this.out;
     let p = at + FRAME_HEADER;
@@ -1305,6 +1393,7 @@ export class Http2ServerConnection {
     putFrameHeader(this.out, at, n, FrameType.DATA, fin ? Flag.END_STREAM : 0, s.id);
     if (n <= COPY_LIMIT) this.out.set(data, at + FRAME_HEADER);
     else {
+      this.refPayload = data;
       this.emit();
       this.h.write(data);
     }

@@ -3,6 +3,7 @@
  * events and bytes out: no sockets, no timers of its own, no other Strata package.
  */
 export { type Http2ConnectionOptions, type Http2Handlers, Http2ServerConnection } from './_connection';
+export { FRAME_BYTES_KEPT, Http2Channel, type Http2FrameMessage } from './_diagnostics';
 export {
   CLIENT_PREFACE,
   Flag,

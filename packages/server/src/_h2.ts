@@ -222,7 +222,7 @@ export class H2Session implements Http2Handlers, HandlerHost<H2Exchange>, Flusha
     this.clock = clock;
     this.counters = counters;
     this.idleSince = clock.now;
-    this.h2 = new Http2ServerConnection(this, limits === undefined ? undefined : { limits });
+    this.h2 = new Http2ServerConnection(this, { limits, id: conn.id });
     conn.idle = true;
   }
 
