@@ -8,7 +8,14 @@
  */
 
 import { STATIC_BY_NAME, STATIC_LENGTH, STATIC_NAMES, STATIC_VALUES } from './_hpack-static';
-import { huffmanDecode, huffmanEncode, huffmanLength, huffmanValidate, latin1 } from './_huffman';
+import {
+  HUFFMAN_NOT_BYTES,
+  huffmanDecode,
+  huffmanEncode,
+  huffmanLength,
+  huffmanValidate,
+  latin1,
+} from './_huffman';
 import { Http2Error, Http2ErrorCode } from './errors';
 
 /** Per-entry overhead added to name and value lengths (RFC 7541 section 4.1). */
@@ -26,6 +33,10 @@ const MAX_INT_BYTES = 1 + MAX_INT_OCTETS;
 
 function compressionError(message: string): Http2Error {
   return new Http2Error(Http2ErrorCode.H2_COMPRESSION, `HPACK: ${message}`);
+}
+
+function notBytes(): Http2Error {
+  return new Http2Error(Http2ErrorCode.H2_INVALID_HEADER, 'HPACK: a header string has a char above 0xFF');
 }
 
 // ---- integers (RFC 7541 section 5.1) ---------------------------------------------------------
@@ -398,6 +409,14 @@ class NameInfo {
   dynId = -1;
   /** Value to the newest dynamic entry id holding it; only live entries. */
   dynValues: Map<string, number> | null = null;
+  /**
+   * For a not-indexed name (`date`...): the last value sent and its whole representation, which
+   * depends on nothing but the value (a static name index, no table state). `date` repeats for a
+   * second at a time, so its Huffman code is copied, not recomputed.
+   */
+  litValue: string | null = null;
+  litBytes: Uint8Array | null = null;
+  litLength = 0;
 
   constructor(
     readonly name: string,
@@ -459,6 +478,8 @@ export class HpackEncoder {
   /** Smallest and last size since the last block, to signal (section 4.2), or -1. */
   private pendingMin = -1;
   private pendingFinal = -1;
+  /** Entries evicted during the current `encodeInto`, oldest first, as name info and value pairs. */
+  private readonly evictLog: (NameInfo | string)[] = [];
 
   constructor(options?: HpackEncoderOptions) {
     this.ownLimit = options?.maxTableSize ?? DEFAULT_TABLE_SIZE;
@@ -523,13 +544,31 @@ export class HpackEncoder {
    */
   encodeInto(fields: readonly string[], out: Uint8Array, offset: number): number {
     const bound = HpackEncoder.bound(fields);
-    if (out.length - offset >= bound) return this.write(fields, out, offset);
+    const room = out.length - offset;
+    const inserted = this.inserted;
+    const evicted = this.evicted;
+    const pendingMin = this.pendingMin;
+    const pendingFinal = this.pendingFinal;
+    if (this.evictLog.length !== 0) this.evictLog.length = 0;
+    if (room >= bound) {
+      try {
+        return this.write(fields, out, offset);
+      } catch (e) {
+        this.rollback(inserted, evicted, pendingMin, pendingFinal);
+        throw e;
+      }
+    }
     // Might not fit: encode aside, and roll back if it does not.
-    const snap = this.snapshot();
     const tmp = new Uint8Array(bound);
-    const n = this.write(fields, tmp, 0);
-    if (n > out.length - offset) {
-      this.restore(snap);
+    let n: number;
+    try {
+      n = this.write(fields, tmp, 0);
+    } catch (e) {
+      this.rollback(inserted, evicted, pendingMin, pendingFinal);
+      throw e;
+    }
+    if (n > room) {
+      this.rollback(inserted, evicted, pendingMin, pendingFinal);
       return -1;
     }
     out.set(tmp.subarray(0, n), offset);
@@ -539,24 +578,16 @@ export class HpackEncoder {
   /** Encode into a fresh `Uint8Array` (a view of exactly the block). */
   encode(fields: readonly string[]): Uint8Array {
     const out = new Uint8Array(HpackEncoder.bound(fields));
-    return out.subarray(0, this.write(fields, out, 0));
+    return out.subarray(0, this.encodeInto(fields, out, 0));
   }
 
   /**
-   * The most octets `fields` can take, and a check that every string is a byte string (before any
-   * state changes). Per field: representation + index (6), two length prefixes (6 each), strings.
+   * The most octets `fields` can take: size updates, then per field a representation octet with an
+   * index (6), two length prefixes (6 each) and the strings (Huffman only where shorter).
    */
   private static bound(fields: readonly string[]): number {
-    let bound = 2 * MAX_INT_BYTES; // size updates
-    let any = 0;
-    for (let i = 0; i < fields.length; i++) {
-      const s = fields[i]!;
-      bound += s.length + 9;
-      for (let j = 0; j < s.length; j++) any |= s.charCodeAt(j);
-    }
-    if (any > 0xff) {
-      throw new Http2Error(Http2ErrorCode.H2_INVALID_HEADER, 'HPACK: a header string has a char above 0xFF');
-    }
+    let bound = 2 * MAX_INT_BYTES;
+    for (let i = 0; i < fields.length; i++) bound += fields[i]!.length + 9;
     return bound;
   }
 
@@ -599,6 +630,10 @@ export class HpackEncoder {
       if (policy === Policy.INDEX && (name.length + value.length + ENTRY_OVERHEAD) * 4 > this.capacity * 3) {
         policy = Policy.NO_INDEX;
       }
+      if (info !== undefined && info.policy === Policy.NO_INDEX && value.length >= 8) {
+        pos = this.writeCached(info, value, out, pos);
+        continue;
+      }
       if (policy === Policy.INDEX) pos = writeInt(out, pos, 0x40, 6, nameIndex);
       else pos = writeInt(out, pos, policy === Policy.NEVER ? 0x10 : 0x00, 4, nameIndex);
       if (nameIndex === 0) pos = this.writeString(name, out, pos);
@@ -611,17 +646,53 @@ export class HpackEncoder {
     return pos;
   }
 
+  /** A not-indexed field of a static name (0000 + index, section 6.2.2), through the name's cache. */
+  private writeCached(info: NameInfo, value: string, out: Uint8Array, pos: number): number {
+    const bytes = info.litBytes;
+    if (info.litValue === value && bytes !== null) {
+      const n = info.litLength;
+      for (let i = 0; i < n; i++) out[pos + i] = bytes[i]!;
+      return pos + n;
+    }
+    const start = pos;
+    pos = writeInt(out, pos, 0x00, 4, info.staticIndex);
+    pos = this.writeString(value, out, pos);
+    const n = pos - start;
+    if (bytes === null || bytes.length < n) info.litBytes = out.slice(start, pos);
+    else bytes.set(out.subarray(start, pos));
+    info.litValue = value;
+    info.litLength = n;
+    return pos;
+  }
+
+  /**
+   * A string literal (section 5.2): Huffman where strictly shorter. Below 127 octets the code is
+   * written in one pass after a one-octet length, given up as soon as it is not shorter.
+   */
   private writeString(s: string, out: Uint8Array, pos: number): number {
     const len = s.length;
-    if (this.huffman) {
-      const h = huffmanLength(s);
-      if (h < len) {
-        pos = writeInt(out, pos, 0x80, 7, h);
-        return huffmanEncode(s, out, pos);
+    if (this.huffman && len > 0) {
+      if (len < 0x7f) {
+        const end = huffmanEncode(s, out, pos + 1, pos + len);
+        if (end >= 0) {
+          out[pos] = 0x80 | (end - pos - 1); // H bit, 7-bit length
+          return end;
+        }
+        if (end === HUFFMAN_NOT_BYTES) throw notBytes();
+      } else {
+        const h = huffmanLength(s);
+        if (h < 0) throw notBytes();
+        if (h < len) return huffmanEncode(s, out, writeInt(out, pos, 0x80, 7, h));
       }
     }
     pos = writeInt(out, pos, 0x00, 7, len);
-    for (let i = 0; i < len; i++) out[pos++] = s.charCodeAt(i);
+    let any = 0;
+    for (let i = 0; i < len; i++) {
+      const c = s.charCodeAt(i);
+      any |= c;
+      out[pos++] = c;
+    }
+    if (any > 0xff) throw notBytes();
     return pos;
   }
 
@@ -650,6 +721,7 @@ export class HpackEncoder {
       const value = this.entValue[slot]!;
       this.entInfo[slot] = null;
       this.entValue[slot] = '';
+      this.evictLog.push(info, value);
       this.size -= info.name.length + value.length + ENTRY_OVERHEAD;
       const values = info.dynValues!;
       if (values.get(value) === id) values.delete(value);
@@ -674,20 +746,24 @@ export class HpackEncoder {
     this.mask = cap - 1;
   }
 
-  private snapshot(): EncoderSnapshot {
+  /**
+   * Undo an `encodeInto` that failed: rebuild the table as it was when the call began (entries
+   * `evicted .. inserted - 1` then), from the ring and the entries it evicted since.
+   */
+  private rollback(inserted: number, evicted: number, pendingMin: number, pendingFinal: number): void {
     const names: string[] = [];
     const values: string[] = [];
-    for (let id = this.evicted; id < this.inserted; id++) {
-      names.push(this.entInfo[id & this.mask]!.name);
-      values.push(this.entValue[id & this.mask]!);
+    for (let id = evicted; id < inserted; id++) {
+      if (id < this.evicted) {
+        const k = (id - evicted) * 2;
+        names.push((this.evictLog[k] as NameInfo).name);
+        values.push(this.evictLog[k + 1] as string);
+      } else {
+        names.push(this.entInfo[id & this.mask]!.name);
+        values.push(this.entValue[id & this.mask]!);
+      }
     }
-    return {
-      names,
-      values,
-      capacity: this.capacity,
-      pendingMin: this.pendingMin,
-      pendingFinal: this.pendingFinal,
-    };
+    this.restore({ names, values, capacity: this.capacity, pendingMin, pendingFinal });
   }
 
   private restore(snap: EncoderSnapshot): void {

@@ -148,24 +148,34 @@ export function huffmanLength(s: string): number {
   return (bits + 7) >>> 3;
 }
 
+/** {@link huffmanEncode} result: the code would run past `limit`. */
+export const HUFFMAN_TOO_LONG = -1;
+/** {@link huffmanEncode} result: `s` has a char above 0xFF (not a byte string). */
+export const HUFFMAN_NOT_BYTES = -2;
+
 /**
  * Write the Huffman code of the byte string `s` into `out` at `pos`, padded with the top bits of
- * EOS (ones). The caller has checked the room (`huffmanLength`). Returns the new position.
+ * EOS (ones), writing nothing at or past `limit` (default `out.length`). Returns the new position,
+ * {@link HUFFMAN_TOO_LONG} when the code would reach `limit`, or {@link HUFFMAN_NOT_BYTES} when a
+ * char is above 0xFF (then the bytes written are garbage).
  */
-export function huffmanEncode(s: string, out: Uint8Array, pos: number): number {
+export function huffmanEncode(s: string, out: Uint8Array, pos: number, limit = out.length): number {
   // `acc` holds `n` (< 8) pending bits; codes of up to 24 bits join it in one step (<= 31 bits),
   // longer ones in two (their top bits, then 16 bits).
   let acc = 0;
   let n = 0;
+  let any = 0;
   for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i) & 0xff;
-    let code = HUFFMAN_CODES[c]!;
-    let len = HUFFMAN_LENGTHS[c]!;
+    const c = s.charCodeAt(i);
+    any |= c;
+    let code = HUFFMAN_CODES[c & 0xff]!;
+    let len = HUFFMAN_LENGTHS[c & 0xff]!;
     if (len > 24) {
       const hi = len - 16;
       acc = (acc << hi) | (code >>> 16);
       n += hi;
       while (n >= 8) {
+        if (pos >= limit) return HUFFMAN_TOO_LONG;
         n -= 8;
         out[pos++] = acc >>> n;
       }
@@ -176,12 +186,17 @@ export function huffmanEncode(s: string, out: Uint8Array, pos: number): number {
     acc = (acc << len) | code;
     n += len;
     while (n >= 8) {
+      if (pos >= limit) return HUFFMAN_TOO_LONG;
       n -= 8;
       out[pos++] = acc >>> n;
     }
     acc &= (1 << n) - 1;
   }
-  if (n > 0) out[pos++] = (acc << (8 - n)) | (0xff >>> n);
+  if (any > 0xff) return HUFFMAN_NOT_BYTES;
+  if (n > 0) {
+    if (pos >= limit) return HUFFMAN_TOO_LONG;
+    out[pos++] = (acc << (8 - n)) | (0xff >>> n);
+  }
   return pos;
 }
 

@@ -109,6 +109,35 @@ describe('HPACK properties', () => {
     );
   });
 
+  it('a block with a char above 0xFF throws and leaves the encoder as it was', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fieldsArb, fc.option(fc.nat(), { freq: 3 })), { maxLength: 12 }),
+        (blocks) => {
+          const a = new HpackEncoder();
+          const b = new HpackEncoder();
+          const dec = new HpackDecoder();
+          a.setMaxTableSize(300);
+          b.setMaxTableSize(300);
+          for (const [fields, badAt] of blocks) {
+            if (badAt !== null && fields.length > 0) {
+              const bad = fields.slice();
+              const k = badAt % bad.length;
+              bad[k] = `${bad[k]}\u0100`;
+              expect(() => a.encode(bad)).toThrow(Http2Error);
+              continue;
+            }
+            const block = a.encode(fields);
+            expect(Array.from(block)).toEqual(Array.from(b.encode(fields)));
+            expect(dec.decode(block)).toEqual(fields);
+          }
+          expect(a.tableEntries()).toEqual(b.tableEntries());
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('the decoder answers any bytes with a list, null or H2_COMPRESSION, never another error', () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { minLength: 1, maxLength: 4 }), (blocks) => {

@@ -622,6 +622,79 @@ describe('encoder: policy', () => {
   });
 });
 
+describe('encoder: rollback and caches', () => {
+  it('a char above 0xFF after insertions and evictions leaves the table as it was', () => {
+    for (const bad of ['\u0100', `${'x'.repeat(200)}\u20ac`]) {
+      for (const huffman of [true, false]) {
+        const enc = new HpackEncoder({ huffman });
+        enc.setMaxTableSize(120);
+        // Fails with the size update pending and after four insertions (one eviction).
+        const fail = ['x-a', '1', 'x-b', '2', 'x-c', '3', 'x-d', '4', 'x-f', bad];
+        expect(() => enc.encode(fail)).toThrow(Http2Error);
+        expect(enc.tableLength).toBe(0);
+        const dec = new HpackDecoder();
+        expect(dec.decode(enc.encode(['x-a', '1', 'x-b', '2', 'x-c', '3']))).toEqual([
+          'x-a',
+          '1',
+          'x-b',
+          '2',
+          'x-c',
+          '3',
+        ]);
+        expect(dec.maxTableSize).toBe(120); // the update was still sent
+        const before = enc.tableEntries();
+        expect(enc.tableSize).toBe(108);
+        expect(() => enc.encode(['x-d', '4', 'x-e', '5', 'x-f', bad])).toThrow(Http2Error);
+        expect(enc.tableEntries()).toEqual(before);
+        expect(enc.tableSize).toBe(108);
+        expect(() => enc.encode(['x-\u0101', 'v'])).toThrow(Http2Error);
+        expect(dec.decode(enc.encode(['x-c', '3', 'x-d', '4']))).toEqual(['x-c', '3', 'x-d', '4']);
+        expect(dec.tableEntries()).toEqual(enc.tableEntries());
+      }
+    }
+  });
+
+  it('copies a repeated not-indexed value and still tracks a changed one', () => {
+    const enc = new HpackEncoder();
+    const dec = new HpackDecoder();
+    const a = enc.encode(['date', DATE1]);
+    const b = enc.encode(['date', DATE1]);
+    expect(toHex(b)).toBe(toHex(a));
+    expect(dec.decode(b)).toEqual(['date', DATE1]);
+    expect(dec.decode(enc.encode(['date', DATE2]))).toEqual(['date', DATE2]);
+    const long = `${DATE2} and more text to grow the cached representation`;
+    expect(dec.decode(enc.encode(['date', long, 'last-modified', DATE1]))).toEqual([
+      'date',
+      long,
+      'last-modified',
+      DATE1,
+    ]);
+    expect(dec.decode(enc.encode(['date', DATE1]))).toEqual(['date', DATE1]);
+    expect(enc.tableLength).toBe(0);
+    const plain = new HpackEncoder({ huffman: false });
+    expect(dec.decode(plain.encode(['date', DATE1]))).toEqual(['date', DATE1]);
+  });
+
+  it('keeps a Huffman string only when strictly shorter, at every length', () => {
+    const enc = new HpackEncoder({ maxTableSize: 0 });
+    const dec = new HpackDecoder();
+    dec.decode(enc.encode([]));
+    for (const len of [0, 1, 2, 125, 126, 127, 128, 300]) {
+      for (const ch of ['a', '\u00ff', '0']) {
+        const v = ch.repeat(len);
+        const block = enc.encode(['x-v', v]);
+        expect(dec.decode(block)).toEqual(['x-v', v]);
+        const plainLen = block.length;
+        const huff = Math.ceil((len * (ch === 'a' || ch === '0' ? 5 : 26)) / 8);
+        // 0000 0000, name literal (1 + 3), value length prefix and value
+        const prefix = (n: number) => (n < 127 ? 1 : n < 127 + 128 ? 2 : 3);
+        const best = Math.min(len + prefix(len), huff < len ? huff + prefix(huff) : Number.POSITIVE_INFINITY);
+        expect(plainLen, `${JSON.stringify(ch)} x ${len}`).toBe(1 + 4 + best);
+      }
+    }
+  });
+});
+
 describe('encoder: table size (RFC 7541 4.2, 6.3)', () => {
   it('opens the next block with the size update and shrinks the table', () => {
     const enc = new HpackEncoder({ huffman: false });
