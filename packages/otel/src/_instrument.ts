@@ -330,7 +330,8 @@ export function instrumentStrata(options: StrataInstrumentationOptions = {}): St
       const method = known.has(original) ? original : '_OTHER';
       const nameMethod = method === '_OTHER' ? 'HTTP' : method;
       const scheme = req.protocol;
-      const version = req.httpVersion;
+      // Semantic conventions name HTTP/2 '2', not '2.0'.
+      const version = req.httpVersion === '2.0' ? '2' : req.httpVersion;
       const attributes: Attributes = {
         [Attr.HTTP_REQUEST_METHOD]: method,
         [Attr.URL_PATH]: req.path,

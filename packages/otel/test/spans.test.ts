@@ -6,6 +6,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { tracingChannel } from 'node:diagnostics_channel';
+import http2 from 'node:http2';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import {
@@ -163,6 +164,29 @@ describe('server spans', () => {
     expect(span.status).toEqual({ code: SpanStatusCode.UNSET });
     expect(span.events).toEqual([]);
     expect(span.ended).toBe(true);
+  });
+
+  it('an HTTP/2 request (h2c) gets network.protocol.version 2, its route and status', async () => {
+    const session = http2.connect(url);
+    try {
+      const body = await new Promise<string>((resolve, reject) => {
+        const stream = session.request({ ':path': '/users/9', traceparent: `00-${PARENT_TRACE}-${PARENT_SPAN}-01` });
+        let text = '';
+        stream.setEncoding('utf8');
+        stream.on('data', (d: string) => (text += d));
+        stream.on('end', () => resolve(text));
+        stream.on('error', reject);
+      });
+      expect(body).toBe('user /users/9');
+    } finally {
+      session.close();
+    }
+    const span = serverSpan(await spansAfter(1));
+    expect(span.name).toBe('GET /users/:id');
+    expect(span.spanContext().traceId).toBe(PARENT_TRACE);
+    expect(span.attributes[ATTR_NETWORK_PROTOCOL_VERSION]).toBe('2');
+    expect(span.attributes[ATTR_HTTP_RESPONSE_STATUS_CODE]).toBe(200);
+    expect(span.attributes[ATTR_SERVER_PORT]).toBe(port);
   });
 
   it('without traceparent the span is a root (fetch: server.address and server.port from its Host)', async () => {
