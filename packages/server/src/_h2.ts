@@ -127,7 +127,7 @@ export class H2Exchange implements FieldSink, RequestOwner {
       this.finSent = true;
       s.h2.sendData(this.id, EMPTY, true);
     }
-    s.finished(this, false);
+    s.finished(this, this.aborted);
     s.touched();
   }
 
@@ -364,20 +364,31 @@ export class H2Session implements Http2Handlers, HandlerHost<H2Exchange>, Flusha
       this.conn.idle = true;
       this.idleSince = this.clock.now;
     }
-    if (error === null && ex.ended) return;
-    // Reset (by the client or by us) or the connection failed before the response ended.
     const req = ex.req;
     if (error === null) {
-      // Both sides ended, but the writer has not called end() yet (it will, to no effect).
-      if (req !== null && !req._bodyDone) req._complete(null);
+      // Our END_STREAM is out. A request body still arriving was stopped (RST_STREAM NO_ERROR):
+      // what is left of it is dropped, as HTTP/1.1 drains the body of a finished response.
+      if (req !== null && !req._bodyDone) req._discard();
       return;
     }
+    // Reset (by the client or by us) or the connection failed before the response ended: the
+    // writer is cut, and its end() counts the response as aborted.
     if (!ex.ended) {
       this.counters.aborted++;
       ex.abort(new ServerError(ServerErrorCode.ABORTED, `stream ${id} closed: ${error.message}`));
-      this.finished(ex, true);
     } else if (req !== null && !req._bodyDone)
       req._fail(new ServerError(ServerErrorCode.ABORTED, error.message), true);
+  }
+
+  /** Resets the stream of `ex` with `code` and cuts its response (its end() counts it aborted). */
+  private reset(ex: H2Exchange, code: number, why: string): void {
+    this.h2.resetStream(ex.id, code);
+    if (this.streams.delete(ex.id) && this.streams.size === 0) {
+      this.conn.idle = true;
+      this.idleSince = this.clock.now;
+    }
+    ex.abort(new ServerError(ServerErrorCode.ABORTED, why));
+    this.touched();
   }
 
   onStreamWritable(id: number): void {
@@ -453,11 +464,7 @@ export class H2Session implements Http2Handlers, HandlerHost<H2Exchange>, Flusha
       return;
     }
     // Half a response is out: the client must see it cut.
-    this.h2.resetStream(ex.id, ErrorCode.INTERNAL_ERROR);
-    ex.abort(new ServerError(ServerErrorCode.ABORTED, 'handler failed after the head was sent'));
-    ex.ended = true;
-    this.finished(ex, true);
-    this.touched();
+    this.reset(ex, ErrorCode.INTERNAL_ERROR, 'handler failed after the head was sent');
   }
 
   /** The body of `ex` is over its limit: reads fail, 413 when nothing was sent, the stream ends. */
@@ -467,7 +474,7 @@ export class H2Session implements Http2Handlers, HandlerHost<H2Exchange>, Flusha
     if (ex.req !== null) ex.req._reject(error);
     const res = ex.res;
     if (!ex.ended && !ex.dead && res !== null && !res.headersSent) this.answer(ex, 413, statusText(413));
-    else if (!ex.ended) this.h2.resetStream(ex.id, ErrorCode.CANCEL);
+    else if (!ex.ended) this.reset(ex, ErrorCode.CANCEL, 'request body is larger than its limit');
   }
 
   private answer(ex: H2Exchange, status: number, body: string): void {
@@ -476,7 +483,7 @@ export class H2Session implements Http2Handlers, HandlerHost<H2Exchange>, Flusha
       for (const name of res.getHeaderNames()) res.removeHeader(name);
       res.status(status).header('content-type', 'text/plain; charset=utf-8').send(body);
     } catch {
-      this.h2.resetStream(ex.id, ErrorCode.INTERNAL_ERROR);
+      this.reset(ex, ErrorCode.INTERNAL_ERROR, 'error response failed');
     }
   }
 
@@ -555,7 +562,6 @@ export class H2Session implements Http2Handlers, HandlerHost<H2Exchange>, Flusha
       if (ex.ended) continue;
       if (clientGone) this.counters.aborted++;
       ex.abort(gone);
-      this.finished(ex, true);
     }
   }
 
