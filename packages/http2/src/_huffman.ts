@@ -212,17 +212,25 @@ function allocScratch(n: number): Uint8Array {
   return B !== undefined ? B.allocUnsafeSlow(n) : new Uint8Array(n);
 }
 
-/** Byte string of `src[start..end)`: one char per octet. */
+/** Node's native latin1 decoder (`Buffer.prototype.latin1Slice`), which takes any Uint8Array. */
+const nativeLatin1: ((this: Uint8Array, start: number, end: number) => string) | undefined = (
+  globalThis as {
+    Buffer?: { prototype: { latin1Slice?: (this: Uint8Array, s: number, e: number) => string } };
+  }
+).Buffer?.prototype.latin1Slice;
+
+/** Byte string of `src[start..end)`: one char per octet (latin1; TextDecoder's is windows-1252). */
 export function latin1(src: Uint8Array, start: number, end: number): string {
-  const n = end - start;
-  if (n < 16) {
-    // Short strings: char codes straight into a string (cheaper than a native call).
+  if (end - start <= 6) {
+    // A few chars: joined in JS, cheaper than a native call (about 55 ns).
     let s = '';
     for (let i = start; i < end; i++) s += String.fromCharCode(src[i]!);
     return s;
   }
+  // A Buffer: its own method, which V8 dispatches faster than `.call` on the detached one.
   const b = src as Latin1Able;
   if (b.latin1Slice !== undefined) return b.latin1Slice(start, end);
+  if (nativeLatin1 !== undefined) return nativeLatin1.call(src, start, end);
   let s = '';
   for (let i = start; i < end; i += 4096) {
     s += String.fromCharCode.apply(null, src.subarray(i, Math.min(end, i + 4096)) as unknown as number[]);
@@ -239,8 +247,8 @@ function huffmanError(message: string): Http2Error {
  * (`H2_COMPRESSION`) on EOS in the data, padding longer than 7 bits or padding that is not ones.
  */
 export function huffmanDecode(src: Uint8Array, start: number, end: number): string {
-  // At most 8/5 symbols per octet (the shortest code is 5 bits).
-  const max = ((end - start) * 8) / 5 + 1;
+  // At most 8/5 symbols per octet (the shortest code is 5 bits): 2 per octet is room enough.
+  const max = (end - start) * 2;
   if (scratch.length < max) scratch = allocScratch(Math.max(max, scratch.length * 2));
   const out = scratch;
   let o = 0;
