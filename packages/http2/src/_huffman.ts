@@ -5,8 +5,8 @@
  * up, shifting left whenever the length grows, gives exactly the RFC's codes. So only the lengths
  * are written here; the codes, the decoding tree and a 4-bit state table are built once at module
  * load (a few thousand steps). The decoder reads one nibble at a time: 256 states (the tree's
- * internal nodes) x 16 nibbles, each entry giving the next state, the symbol completed on the way
- * (at most one: the shortest code is 5 bits) and whether EOS was hit.
+ * internal nodes, plus one dead state once EOS is read) x 16 nibbles, each entry giving the next
+ * state and the symbol completed on the way (at most one: the shortest code is 5 bits).
  *
  * Strings are byte strings: one char per octet (latin1), never above 0xFF.
  */
@@ -64,18 +64,22 @@ function buildCodes(): Uint32Array {
 
 // ---- decoding table -------------------------------------------------------------------------
 
-/** Entry flag: a symbol was completed during this nibble (its value is in bits 8..15). */
-const EMIT = 0x10000;
-/** Entry flag: the nibble ran into EOS. */
-const FAIL = 0x20000;
+/** The state after EOS was decoded: it stays there, emitting nothing, and is an error at the end. */
+const DEAD = 256;
+/** Entry bit 17: a symbol was completed during this nibble (its value is in bits 9..16). */
+const EMIT_SHIFT = 17;
 
-/** `DECODE[state * 16 + nibble]`: next state (bits 0..7), symbol (8..15), EMIT, FAIL. */
-const DECODE = new Uint32Array(256 * 16);
+/**
+ * `DECODE[state * 16 + nibble]`: next state (bits 0..8), the symbol completed on the way (9..16)
+ * and whether there was one (bit 17). The loop writes bits 9..16 always and advances by bit 17, so
+ * it has no branch per symbol.
+ */
+const DECODE = new Uint32Array((DEAD + 1) * 16);
 /**
  * `ACCEPT[state]` is 1 where a string may end: at the root (no pending bits), or at a node reached
  * by at most 7 one-bits, which is valid padding (the top bits of EOS, RFC 7541 section 5.2).
  */
-const ACCEPT = new Uint8Array(256);
+const ACCEPT = new Uint8Array(DEAD + 1);
 
 buildDecoder();
 
@@ -106,6 +110,7 @@ function buildDecoder(): void {
     }
   }
   for (let n = 0; n < 256; n++) ACCEPT[n] = ones[n]! === 1 && depth[n]! <= 7 ? 1 : 0;
+  for (let nibble = 0; nibble < 16; nibble++) DECODE[DEAD * 16 + nibble] = DEAD;
   for (let state = 0; state < 256; state++) {
     for (let nibble = 0; nibble < 16; nibble++) {
       let node = state;
@@ -115,11 +120,12 @@ function buildDecoder(): void {
         if (next < 0) {
           const sym = -next - 1;
           if (sym === EOS) {
-            entry = FAIL;
-            node = 0;
+            entry = 0;
+            node = DEAD;
             break;
           }
-          entry = EMIT | (sym << 8);
+          // At most one per nibble: the shortest code is 5 bits.
+          entry = (1 << EMIT_SHIFT) | (sym << 9);
           node = 0;
         } else {
           node = next;
@@ -256,18 +262,15 @@ export function huffmanDecode(src: Uint8Array, start: number, end: number): stri
   for (let i = start; i < end; i++) {
     const b = src[i]!;
     let e = DECODE[(state << 4) | (b >> 4)]!;
-    if ((e & (EMIT | FAIL)) !== 0) {
-      if ((e & FAIL) !== 0) throw huffmanError('EOS in a Huffman string');
-      out[o++] = e >> 8;
-    }
-    e = DECODE[((e & 0xff) << 4) | (b & 0x0f)]!;
-    if ((e & (EMIT | FAIL)) !== 0) {
-      if ((e & FAIL) !== 0) throw huffmanError('EOS in a Huffman string');
-      out[o++] = e >> 8;
-    }
-    state = e & 0xff;
+    out[o] = e >>> 9;
+    o += e >>> EMIT_SHIFT;
+    e = DECODE[((e & 0x1ff) << 4) | (b & 0x0f)]!;
+    out[o] = e >>> 9;
+    o += e >>> EMIT_SHIFT;
+    state = e & 0x1ff;
   }
-  if (ACCEPT[state] === 0) throw huffmanError('bad Huffman padding');
+  if (ACCEPT[state] === 0)
+    throw huffmanError(state === DEAD ? 'EOS in a Huffman string' : 'bad Huffman padding');
   return latin1(out, 0, o);
 }
 
@@ -276,11 +279,8 @@ export function huffmanValidate(src: Uint8Array, start: number, end: number): vo
   let state = 0;
   for (let i = start; i < end; i++) {
     const b = src[i]!;
-    let e = DECODE[(state << 4) | (b >> 4)]!;
-    if ((e & FAIL) !== 0) throw huffmanError('EOS in a Huffman string');
-    e = DECODE[((e & 0xff) << 4) | (b & 0x0f)]!;
-    if ((e & FAIL) !== 0) throw huffmanError('EOS in a Huffman string');
-    state = e & 0xff;
+    state = DECODE[(DECODE[(state << 4) | (b >> 4)]! & 0x1ff) * 16 + (b & 0x0f)]! & 0x1ff;
   }
-  if (ACCEPT[state] === 0) throw huffmanError('bad Huffman padding');
+  if (ACCEPT[state] === 0)
+    throw huffmanError(state === DEAD ? 'EOS in a Huffman string' : 'bad Huffman padding');
 }
