@@ -201,8 +201,9 @@ export class HpackDecoder {
   /** The dynamic table as a flat `[name, value, ...]` list, newest (index 62) first: for tests and the inspector. */
   tableEntries(): string[] {
     const out: string[] = [];
-    for (let id = this.inserted - 1; id >= this.evicted; id--)
+    for (let id = this.inserted - 1; id >= this.evicted; id--) {
       out.push(this.names[id & this.mask]!, this.values[id & this.mask]!);
+    }
     return out;
   }
 
@@ -230,7 +231,7 @@ export class HpackDecoder {
   decode(block: Uint8Array): string[] | null {
     const end = block.length;
     const never = this.never;
-    never.length = 0;
+    if (never.length !== 0) never.length = 0; // (setting a length is a runtime call: skip it when 0)
     let fields: string[] | null = [];
     let listSize = 0;
     let fieldSeen = false;
