@@ -716,7 +716,11 @@ export class Http2ServerConnection {
       return;
     }
     if (id <= this.lastStream) {
-      if (this.closedHow(id) !== 0)
+      const how = this.closedHow(id);
+      // Sent before our RST_STREAM reached the client (trailers after an early response): ignored,
+      // as RFC 9113 section 5.1 allows; decoded above, so the HPACK tables stay in step.
+      if (how === 2) return;
+      if (how !== 0)
         this.fail(new Http2Error(Http2ErrorCode.H2_STREAM_CLOSED, `HEADERS on closed stream ${id}`));
       else
         this.fail(
@@ -854,6 +858,7 @@ export class Http2ServerConnection {
     );
     if (!this.resets.take(this.clock()))
       this.fail(new Http2Error(Http2ErrorCode.H2_RAPID_RESET, 'Too many streams reset by the client'));
+    else this.checkDone();
   }
 
   private onSettings(b: Uint8Array, p: number, length: number, flags: number, id: number): void {
