@@ -4,8 +4,8 @@
  *   npx tsx packages/http2/bench/hpack.ts        (env: ROUNDS=7 N=200000)
  *
  * Node has no public HPACK (node:http2 uses nghttp2 inside). Where the npm package `hpack.js`
- * resolves from this package (it is not a dependency: install it by hand to compare), the same
- * scenarios run against it too; its API is a stream of `{ name, value }` objects.
+ * resolves (it is not a dependency: `npm i hpack.js` in some folder, then run with
+ * NODE_PATH=<that folder>/node_modules), the same scenarios run against it too.
  */
 import { createRequire } from 'node:module';
 import { HpackDecoder, HpackEncoder } from '../src/_hpack';
