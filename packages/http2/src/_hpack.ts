@@ -142,10 +142,10 @@ function skipString(src: Uint8Array, pos: number, end: number): void {
 /** Options of {@link HpackDecoder}. */
 export interface HpackDecoderOptions {
   /**
-   * Our SETTINGS_HEADER_TABLE_SIZE in force: the dynamic table's starting size and the most the
-   * peer's table-size updates may ask (default 4096, the protocol's initial value). Until our
-   * SETTINGS are acknowledged the peer may use 4096, so pass 4096 (or more) here and lower it with
-   * `setMaxTableSize` on the ACK.
+   * Our SETTINGS_HEADER_TABLE_SIZE: the most the peer's table-size updates may ask (default 4096).
+   * The table itself starts at the protocol's 4096 whatever this is, as the peer's encoder does
+   * until it has our SETTINGS. Below 4096, call `setMaxTableSize` with it again once our SETTINGS
+   * are acknowledged: from then on the peer's next block must open with a size update.
    */
   maxTableSize?: number;
   /** SETTINGS_MAX_HEADER_LIST_SIZE: sum over fields of name.length + value.length + 32 (default 16384). */
@@ -167,7 +167,7 @@ export class HpackDecoder {
   private inserted = 0;
   private evicted = 0;
   private size = 0;
-  /** The table's maximum size now (the last size update, or the starting size). */
+  /** The table's maximum size now: the last size update, else 4096 (RFC 9113 section 6.5.2). */
   private capacity: number;
   /** The most a size update may ask (our SETTINGS_HEADER_TABLE_SIZE). */
   private limit: number;
@@ -179,7 +179,7 @@ export class HpackDecoder {
 
   constructor(options?: HpackDecoderOptions) {
     this.limit = options?.maxTableSize ?? DEFAULT_TABLE_SIZE;
-    this.capacity = this.limit;
+    this.capacity = DEFAULT_TABLE_SIZE;
     this.maxListSize = options?.maxHeaderListSize ?? DEFAULT_MAX_HEADER_LIST_SIZE;
   }
 
@@ -193,7 +193,7 @@ export class HpackDecoder {
     return this.inserted - this.evicted;
   }
 
-  /** The table's current maximum size (the last size update the peer sent, or the start size). */
+  /** The table's current maximum size: the last size update the peer sent, else 4096. */
   get maxTableSize(): number {
     return this.capacity;
   }
@@ -544,7 +544,7 @@ export class HpackEncoder {
    * the encoder unchanged, when a string has a char above 0xFF.
    */
   encodeInto(fields: readonly string[], out: Uint8Array, offset: number): number {
-    const bound = HpackEncoder.bound(fields);
+    const bound = HpackEncoder.maxEncodedLength(fields);
     const room = out.length - offset;
     const inserted = this.inserted;
     const evicted = this.evicted;
@@ -578,15 +578,16 @@ export class HpackEncoder {
 
   /** Encode into a fresh `Uint8Array` (a view of exactly the block). */
   encode(fields: readonly string[]): Uint8Array {
-    const out = new Uint8Array(HpackEncoder.bound(fields));
+    const out = new Uint8Array(HpackEncoder.maxEncodedLength(fields));
     return out.subarray(0, this.encodeInto(fields, out, 0));
   }
 
   /**
-   * The most octets `fields` can take: size updates, then per field a representation octet with an
-   * index (6), two length prefixes (6 each) and the strings (Huffman only where shorter).
+   * The most octets `encodeInto` can write for `fields` (a buffer this big never gets -1): 12 for
+   * size updates, then per field a representation octet with its index (6), two length prefixes
+   * (6 each) and the strings (Huffman only where shorter): 12 + the sum of `s.length + 9`.
    */
-  private static bound(fields: readonly string[]): number {
+  static maxEncodedLength(fields: readonly string[]): number {
     let bound = 2 * MAX_INT_BYTES;
     for (let i = 0; i < fields.length; i++) bound += fields[i]!.length + 9;
     return bound;

@@ -334,6 +334,11 @@ const C6: Step[] = [
 
 function runDecode(steps: Step[], tableSize: number): void {
   const dec = new HpackDecoder({ maxTableSize: tableSize });
+  // The examples assume the table already has this size: the peer's update says so.
+  if (tableSize !== 4096) {
+    expect(dec.decode(encodeInteger(tableSize, 5, 0x20))).toEqual([]);
+    expect(dec.maxTableSize).toBe(tableSize);
+  }
   for (const [block, fields, table, size] of steps) {
     expect(dec.decode(hex(block))).toEqual(fields);
     expect(dec.tableEntries()).toEqual(table);
@@ -440,6 +445,28 @@ describe('decoder: dynamic table size updates (RFC 7541 4.2, 6.3)', () => {
     compressionError(() => new HpackDecoder().decode(hex('20 82 20')));
   });
 
+  it('starts at 4096 whatever our setting, and holds the peer to it once acknowledged', () => {
+    const dec = new HpackDecoder({ maxTableSize: 1024 });
+    expect(dec.maxTableSize).toBe(4096);
+    // Before our SETTINGS reach it, the peer may fill 4096 octets.
+    const enc = new HpackEncoder();
+    const fields: string[] = [];
+    for (let i = 0; i < 60; i++) fields.push(`x-h${i}`, 'v'.repeat(20));
+    expect(dec.decode(enc.encode(fields))).toEqual(fields);
+    expect(dec.tableSize).toBe(enc.tableSize);
+    expect(dec.tableSize).toBeGreaterThan(3000);
+    compressionError(() => new HpackDecoder({ maxTableSize: 1024 }).decode(hex('3f e2 07'))); // 1025
+    // Our SETTINGS acknowledged: the next block must shrink the table to 1024 at most.
+    dec.setMaxTableSize(1024);
+    compressionError(() => dec.decode(hex('82')));
+    const dec2 = new HpackDecoder({ maxTableSize: 1024 });
+    dec2.decode(enc.encode([]));
+    dec2.setMaxTableSize(1024);
+    enc.setMaxTableSize(1024);
+    expect(dec2.decode(enc.encode([':method', 'GET']))).toEqual([':method', 'GET']);
+    expect(dec2.maxTableSize).toBe(1024);
+  });
+
   it('requires an update after our limit goes below the table size', () => {
     const dec = new HpackDecoder();
     dec.decode(hex('4001 61 01 62'));
@@ -464,8 +491,8 @@ describe('decoder: dynamic table size updates (RFC 7541 4.2, 6.3)', () => {
 describe('decoder: eviction (RFC 7541 4.4)', () => {
   it('evicts oldest first, and an entry larger than the table empties it', () => {
     const dec = new HpackDecoder({ maxTableSize: 100 });
-    // Three 34-octet entries: the third evicts the first.
-    dec.decode(hex('4001 61 01 31 4001 61 01 32 4001 61 01 33'));
+    // A size update to 100 (31 + 69), then three 34-octet entries: the third evicts the first.
+    dec.decode(hex('3f 45 4001 61 01 31 4001 61 01 32 4001 61 01 33'));
     expect(dec.tableEntries()).toEqual(['a', '3', 'a', '2']);
     expect(dec.tableSize).toBe(68);
     // A 101-octet entry (name 'a' by index 62, 68-octet value) empties the table and is not added.
@@ -749,6 +776,16 @@ describe('encoder: encodeInto', () => {
     expect(out[8]).toBe(0xaa);
     expect(out[9]).toBe(0x88);
     expect(new HpackDecoder().decode(out.subarray(9, end))).toEqual([':status', '200', 'server', 'strata']);
+  });
+
+  it('never writes more than maxEncodedLength', () => {
+    const enc = new HpackEncoder({ huffman: false });
+    enc.setMaxTableSize(0);
+    const fields = ['x-a', '\u00ff'.repeat(300), 'x-b', ''];
+    const n = HpackEncoder.maxEncodedLength(fields);
+    expect(n).toBe(12 + 3 + 9 + 300 + 9 + 3 + 9 + 0 + 9);
+    const out = new Uint8Array(n);
+    expect(enc.encodeInto(fields, out, 0)).toBeLessThanOrEqual(n);
   });
 
   it('fits exactly where the worst case would not', () => {
