@@ -75,18 +75,15 @@ function publishFrame(
   b: Uint8Array,
   at: number,
   fields: string[] | null,
-  payload: Uint8Array | null,
 ): void {
   const length = (b[at]! << 16) | (b[at + 1]! << 8) | b[at + 2]!;
   const type = b[at + 3]!;
-  let bytes: Uint8Array;
-  if (payload === null)
-    bytes = b.slice(at, Math.min(b.length, at + FRAME_HEADER + length, at + FRAME_BYTES_KEPT));
-  else {
-    bytes = new Uint8Array(Math.min(FRAME_HEADER + payload.length, FRAME_BYTES_KEPT));
-    bytes.set(b.subarray(at, at + FRAME_HEADER));
-    bytes.set(payload.subarray(0, bytes.length - FRAME_HEADER), FRAME_HEADER);
-  }
+  // A copy even when `b` is a Buffer (whose own `slice` is a view).
+  const bytes = Uint8Array.prototype.slice.call(
+    b,
+    at,
+    Math.min(b.length, at + FRAME_HEADER + length, at + FRAME_BYTES_KEPT),
+  );
   const msg: Http2FrameMessage = {
     connectionId: id,
     direction,
@@ -110,10 +107,20 @@ const S_LOCAL_CLOSED = 2;
 const S_CLOSED = 3;
 
 const EMPTY = new Uint8Array(0);
-/** DATA payloads up to this many bytes are copied into the output buffer; larger ones go by reference. */
-const COPY_LIMIT = 2_048;
-/** DATA bytes one `flush` hands out at most; the owner calls `flush` again at drain. */
-const FLUSH_BUDGET = 262_144;
+/**
+ * A plain `Uint8Array` of `n` bytes, not zero-filled (every byte is written before it is read). Not
+ * a `Buffer`: a Buffer's `slice` is a view, and callers here (and HPACK) rely on `slice` copying.
+ */
+function uninitialised(n: number): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(n);
+  return new Uint8Array(b.buffer, b.byteOffset, n);
+}
+
+/** The output buffer's size; an output of at least `HANDOVER` bytes is handed over whole. */
+const OUT_SIZE = 262_144;
+const HANDOVER = 16_384;
+/** DATA bytes one `flush` hands out at most (about one output buffer); the owner flushes again. */
+const FLUSH_BUDGET = 245_760;
 /** Closed stream ids remembered (to tell "closed" from "never opened", and to ignore late frames). */
 const CLOSED_RING = 64;
 
@@ -245,8 +252,6 @@ export class Http2ServerConnection {
   private readonly diagId: number;
   /** Header lists of blocks written and not yet published (only while someone subscribes). */
   private outBlocks: string[][] = [];
-  /** The payload of a DATA frame written by reference, for its frame message. */
-  private refPayload: Uint8Array | null = null;
 
   constructor(handlers: Http2Handlers, options?: Http2ConnectionOptions) {
     this.h = handlers;
@@ -264,7 +269,7 @@ export class Http2ServerConnection {
     this.resets = new Bucket(limits.resetBurst, limits.resetsPerSecond, now);
     this.controls = new Bucket(limits.controlFrameBurst, limits.controlFramesPerSecond, now);
     this.partial = new Uint8Array(FRAME_HEADER + limits.maxFrameSize);
-    this.out = new Uint8Array(16_384);
+    this.out = uninitialised(OUT_SIZE);
     this.connRecvWindow = limits.connectionWindowSize;
     this.settingsSentAt = now;
     // Our SETTINGS (RFC 9113 section 3.4: the server preface), then the connection window.
@@ -396,7 +401,7 @@ export class Http2ServerConnection {
     const id = get31(b, at + 5);
     const p = at + FRAME_HEADER;
     if (frameChannel.hasSubscribers && type !== FrameType.HEADERS && type !== FrameType.CONTINUATION)
-      publishFrame(this.diagId, 'in', b, at, null, null);
+      publishFrame(this.diagId, 'in', b, at, null);
     if (!this.gotSettings) {
       if (type !== FrameType.SETTINGS || (flags & Flag.ACK) !== 0) {
         this.fail(new Http2Error(Http2ErrorCode.H2_SETTINGS_EXPECTED, 'The first frame must be SETTINGS'));
@@ -580,7 +585,7 @@ export class Http2ServerConnection {
       start += 5;
     }
     if ((flags & Flag.END_HEADERS) === 0) {
-      if (frameChannel.hasSubscribers) publishFrame(this.diagId, 'in', b, p - FRAME_HEADER, null, null);
+      if (frameChannel.hasSubscribers) publishFrame(this.diagId, 'in', b, p - FRAME_HEADER, null);
       // The block continues in CONTINUATION frames: keep a copy (bounded).
       if (end - start === 0 && this.empty()) return;
       if (end - start > this.limits.maxHeaderBlockBytes) {
@@ -635,7 +640,7 @@ export class Http2ServerConnection {
     buf.set(b.subarray(p, p + length), this.blockLen);
     this.blockLen = total;
     if ((flags & Flag.END_HEADERS) === 0) {
-      if (frameChannel.hasSubscribers) publishFrame(this.diagId, 'in', b, p - FRAME_HEADER, null, null);
+      if (frameChannel.hasSubscribers) publishFrame(this.diagId, 'in', b, p - FRAME_HEADER, null);
       return;
     }
     this.block = null;
@@ -657,7 +662,7 @@ export class Http2ServerConnection {
     try {
       list = this.decoder.decode(block);
     } catch (err) {
-      if (frameChannel.hasSubscribers) publishFrame(this.diagId, 'in', frame, frameAt, null, null);
+      if (frameChannel.hasSubscribers) publishFrame(this.diagId, 'in', frame, frameAt, null);
       this.fail(
         err instanceof Http2Error
           ? err
@@ -665,7 +670,7 @@ export class Http2ServerConnection {
       );
       return;
     }
-    if (frameChannel.hasSubscribers) publishFrame(this.diagId, 'in', frame, frameAt, list, null);
+    if (frameChannel.hasSubscribers) publishFrame(this.diagId, 'in', frame, frameAt, list);
     const s = this.streams.get(id);
     if (s !== undefined) {
       // Trailers (RFC 9113 section 8.1): they must end the stream.
@@ -1239,17 +1244,26 @@ export class Http2ServerConnection {
     return at;
   }
 
-  /** Hands the output buffer to `write` (a copy) and empties it. */
+  /**
+   * Hands the output to `write` and empties the buffer: a small output as a copy (the buffer is
+   * reused), a large one as the buffer itself (a new one is taken; no second copy).
+   */
   private emit(): void {
-    if (this.outLen === 0) return;
-    const chunk = this.out.slice(0, this.outLen);
+    const len = this.outLen;
+    if (len === 0) return;
+    let chunk: Uint8Array;
+    if (len < HANDOVER) chunk = this.out.slice(0, len);
+    else {
+      chunk = this.out.subarray(0, len);
+      this.out = uninitialised(OUT_SIZE);
+    }
     this.outLen = 0;
     if (frameChannel.hasSubscribers) this.traceOut(chunk);
     else if (this.outBlocks.length > 0) this.outBlocks.length = 0;
     this.h.write(chunk);
   }
 
-  /** Publishes each frame of `chunk` on `strata:http2:frame`; a DATA header at its end is `refPayload`'s. */
+  /** Publishes each frame of `chunk` on `strata:http2:frame`. */
   private traceOut(chunk: Uint8Array): void {
     let at = 0;
     while (at + FRAME_HEADER <= chunk.length) {
@@ -1261,11 +1275,9 @@ export class Http2ServerConnection {
         (chunk[at + 4]! & Flag.END_HEADERS) !== 0
       )
         fields = this.outBlocks.shift() ?? null;
-      const payload = at + FRAME_HEADER + len > chunk.length ? this.refPayload : null;
-      publishFrame(this.diagId, 'out', chunk, at, fields, payload);
+      publishFrame(this.diagId, 'out', chunk, at, fields);
       at += FRAME_HEADER + len;
     }
-    this.refPayload = null;
   }
 
   /** A HEADERS frame (and CONTINUATIONs past the peer's frame size) for `s`. */
@@ -1394,14 +1406,11 @@ export class Http2ServerConnection {
     this.connSendWindow -= n;
     s.lastProgress = this.clock();
     const fin = s.queuedBytes === 0 && s.endQueued && s.trailers === null;
-    const at = this.reserve(FRAME_HEADER + (n <= COPY_LIMIT ? n : 0));
+    // The payload is copied once, next to its frame header: the output leaves in large chunks
+    // (one write per flush), which the transport queues by reference.
+    const at = this.reserve(FRAME_HEADER + n);
     putFrameHeader(this.out, at, n, FrameType.DATA, fin ? Flag.END_STREAM : 0, s.id);
-    if (n <= COPY_LIMIT) this.out.set(data, at + FRAME_HEADER);
-    else {
-      this.refPayload = data;
-      this.emit();
-      this.h.write(data);
-    }
+    this.out.set(data, at + FRAME_HEADER);
     if (s.wantWritable && s.queuedBytes < this.limits.streamHighWater) {
       s.wantWritable = false;
       this.h.onStreamWritable(s.id);

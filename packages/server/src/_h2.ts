@@ -537,8 +537,10 @@ export class H2Session implements Http2Handlers, HandlerHost<H2Exchange>, Flusha
     this.flushScheduled = false;
     if (this.closed) return;
     if (!this.blocked) {
+      // Each h2 flush hands out a bounded share of DATA; go on until the socket's queue is full
+      // (its drain flushes again) or nothing is left that the windows allow.
       this.conn.cork();
-      this.h2.flush();
+      while (!this.h2.flush() && !this.blocked) {}
       this.conn.uncork();
     }
     if (this.closing || this.h2.closed) this.finish();
