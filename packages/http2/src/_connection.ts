@@ -851,7 +851,9 @@ export class Http2ServerConnection {
       return; // closed already: ignored
     }
     const code = get32(b, p);
-    this.drop(s, true);
+    // Reset by the client: it must send nothing more on it (RFC 9113 section 6.1), so a later DATA
+    // is a STREAM_CLOSED error, not a frame in flight to ignore.
+    this.drop(s, false);
     this.h.onStreamClose(
       id,
       new Http2Error(
@@ -874,7 +876,11 @@ export class Http2ServerConnection {
     if ((flags & Flag.ACK) !== 0) {
       if (length !== 0)
         this.fail(new Http2Error(Http2ErrorCode.H2_SETTINGS_ACK_PAYLOAD, 'SETTINGS ACK with a payload'));
-      else this.settingsAcked = true;
+      else if (!this.settingsAcked) {
+        this.settingsAcked = true;
+        // Our HEADER_TABLE_SIZE is in force from now on (the decoder starts at the default 4096).
+        if (this.limits.headerTableSize < 4_096) this.decoder.setMaxTableSize(this.limits.headerTableSize);
+      }
       return;
     }
     if (length % 6 !== 0) {
@@ -1282,9 +1288,9 @@ export class Http2ServerConnection {
 
   /** A HEADERS frame (and CONTINUATIONs past the peer's frame size) for `s`. */
   private headers(s: H2Stream, status: string[] | null, fields: readonly string[], end: boolean): void {
-    let bound = 16;
-    if (status !== null) bound += 8 + status[1]!.length;
-    for (let i = 0; i < fields.length; i++) bound += fields[i]!.length + 6;
+    // Room for the worst case, so encodeInto never runs out (its -1 would leave a hole).
+    let bound = HpackEncoder.maxEncodedLength(fields);
+    if (status !== null) bound += HpackEncoder.maxEncodedLength(status);
     if (frameChannel.hasSubscribers)
       this.outBlocks.push(status === null ? fields.slice() : status.concat(fields));
     const at = this.reserve(FRAME_HEADER + bound);
