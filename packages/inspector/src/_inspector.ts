@@ -6,7 +6,7 @@ import type { ResponseWriter } from '@strata/response';
 import type { ServerRequest } from '@strata/server';
 import { entriesHtml, inspectorPage } from './_pages';
 import { Recorder } from './_recorder';
-import type { InspectorEntry, RecordingMode, RecordingState } from './_types';
+import type { InspectedConnection, InspectorEntry, RecordingMode, RecordingState } from './_types';
 import { DEFAULT_MASKED_HEADERS } from './_wire';
 
 export interface InspectorOptions {
@@ -42,6 +42,8 @@ export interface Inspector {
   handle(req: ServerRequest, res: ResponseWriter): boolean;
   /** The entries, newest first, as plain data. */
   entries(): InspectorEntry[];
+  /** The HTTP/2 connections seen while recording, oldest first, with their stream-0 frames. */
+  connections(): InspectedConnection[];
   /** Whether it records now, and why. */
   state(): RecordingState;
   /** Someone looked (a page or JSON was served): in `watch` mode, record for `graceMs`. */
@@ -193,15 +195,23 @@ export function createInspector(options: InspectorOptions = {}): Inspector {
       // request comes on a new connection, followed from its first byte.
       const follow = recorder.observes(req);
       viewed();
-      if (!follow && recorder.active) res.header('Connection', 'close');
+      // (HTTP/2 has no Connection field, and a new stream is followed on any connection.)
+      if (!follow && recorder.active && req.httpVersion !== '2.0') res.header('Connection', 'close');
       res.header('Content-Type', 'text/html; charset=utf-8');
-      res.send(inspectorPage(recorder.entries(), state(), basePath, capacity));
+      res.send(inspectorPage(recorder.entries(), state(), basePath, capacity, recorder.connections()));
     } else if (sub === '/entries.json') {
       viewed();
-      res.json({ capacity, recording: state(), entries: recorder.entries() });
+      res.json({
+        capacity,
+        recording: state(),
+        entries: recorder.entries(),
+        connections: recorder.connections(),
+      });
     } else if (sub === '/entries.html') {
       viewed();
-      res.header('Content-Type', 'text/html; charset=utf-8').send(entriesHtml(recorder.entries()));
+      res
+        .header('Content-Type', 'text/html; charset=utf-8')
+        .send(entriesHtml(recorder.entries(), recorder.connections()));
     } else if (sub === '/events') {
       res.header('Content-Type', 'text/event-stream; charset=utf-8');
       if (req.method === 'HEAD') {
@@ -222,6 +232,7 @@ export function createInspector(options: InspectorOptions = {}): Inspector {
     capacity,
     handle,
     entries: () => recorder.entries(),
+    connections: () => recorder.connections(),
     state,
     viewed,
     watch,

@@ -2,7 +2,7 @@
  * The inspector's HTML page: plain strings with inline CSS and JS, no external resource. Every
  * value interpolated into HTML goes through {@link escapeHtml}; wire bytes through {@link showWire}.
  */
-import type { InspectorEntry, RecordingState } from './_types';
+import type { InspectedConnection, InspectedFrame, InspectorEntry, RecordingState } from './_types';
 
 /** Escapes text for an HTML text node or a double-quoted attribute. */
 export function escapeHtml(text: string): string {
@@ -36,6 +36,29 @@ export function showWire(text: string): string {
     .join(`${mark('\\r\\n')}\n`);
 }
 
+/**
+ * Binary bytes (Latin-1 text, one character per byte) as a hex dump: 16 bytes a line, each line its
+ * offset, the bytes in hex and the printable ones (others as `.`). Plain text: escape it for HTML.
+ */
+export function hexDump(text: string): string {
+  let out = '';
+  for (let at = 0; at < text.length; at += 16) {
+    let hex = '';
+    let shown = '';
+    for (let i = at; i < at + 16; i++) {
+      if (i >= text.length) {
+        hex += '   ';
+        continue;
+      }
+      const c = text.charCodeAt(i);
+      hex += `${c.toString(16).padStart(2, '0')} `;
+      shown += c >= 32 && c < 127 ? text[i] : '.'; // printable ASCII, ' '..'~'
+    }
+    out += `${at.toString(16).padStart(4, '0')}  ${hex} ${shown}\n`;
+  }
+  return out;
+}
+
 const STYLE = `
   :root { color-scheme: light dark; --fg: #1d2430; --muted: #5b6678; --bg: #fbfbfd; --card: #fff;
     --line: #d8dde6; --accent: #0b6bcb; --accent2: #c2410c; --bad: #b91c1c; }
@@ -53,14 +76,49 @@ const STYLE = `
   .crlf { color: var(--accent2); } summary { cursor: pointer; } summary .muted { display: block; margin-left: 18px; }
   .layers { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 0 18px; }
   .refused { color: var(--bad); } mark.error-byte { background: var(--bad); color: #fff; }
+  table.frames { border-collapse: collapse; width: 100%; font-size: 13px; margin: 4px 0 10px; }
+  table.frames th, table.frames td { border-top: 1px solid var(--line); padding: 3px 6px; text-align: left;
+    vertical-align: top; } table.frames pre { margin: 0; padding: 4px 6px; }
+  table.frames pre.frame-bytes { white-space: pre; word-break: normal; font-size: 12px; }
+  tr.frame.out td.frame-dir { color: var(--accent); } tr.frame.in td.frame-dir { color: var(--accent2); }
 `;
 
 function section(title: string, body: string): string {
   return `<div><h3>${title}</h3>\n${body}</div>`;
 }
 
+function frameRow(f: InspectedFrame): string {
+  const fields =
+    f.fields === null
+      ? ''
+      : `<pre class="fields">${escapeHtml(f.fields.map((h) => `${h[0]}: ${h[1]}`).join('\n'))}</pre>`;
+  const bytes =
+    f.bytes !== null
+      ? `<pre class="frame-bytes">${escapeHtml(hexDump(f.bytes))}</pre>${f.bytes.length < 9 + f.length ? `<span class="muted">first ${f.bytes.length} of ${9 + f.length} bytes</span>` : ''}`
+      : `<span class="muted frame-hidden">[${escapeHtml(f.hidden ?? 'not kept')}]</span>`;
+  return `<tr class="frame ${f.direction}"><td class="frame-dir">${f.direction === 'in' ? 'in &larr;' : 'out &rarr;'}</td><td class="frame-type">${escapeHtml(f.typeName)}</td><td class="frame-flags">${escapeHtml(f.flagNames)}</td><td class="frame-stream">${f.streamId}</td><td class="frame-length">${f.length}</td><td>${fields}</td><td>${bytes}</td></tr>`;
+}
+
+/** An HTTP/2 frames table: direction, type, flags by name, stream, length, decoded fields, bytes. */
+function framesTable(frames: readonly InspectedFrame[], total: number): string {
+  const cut = total > frames.length ? `<p class="muted">${frames.length} of ${total} frames kept</p>` : '';
+  return `<table class="frames"><thead><tr><th>dir</th><th>type</th><th>flags</th><th>stream</th><th>length</th><th>decoded header list</th><th>bytes (header and payload)</th></tr></thead>
+<tbody>${frames.map(frameRow).join('\n')}</tbody></table>${cut}`;
+}
+
+function streamSection(e: InspectorEntry): string {
+  const s = e.http2;
+  if (s === null) return '';
+  return `<div class="h2-stream"><h3>HTTP/2 stream ${s.streamId}: its frames, request and response</h3>
+${framesTable(s.frames, s.framesTotal)}</div>`;
+}
+
 function requestSection(e: InspectorEntry): string {
   const r = e.request;
+  if (r.framing === 'http2' && r.unobserved === null)
+    return e.http2 === null
+      ? '<p class="muted">HTTP/2: no stream (a connection error)</p>'
+      : `<p class="muted">HTTP/2: the request came as frames on stream ${e.http2.streamId} (below), ${r.bytesTotal} bytes with their frame headers</p>`;
   if (r.bytes === null)
     return `<p class="muted unobserved">${escapeHtml(r.unobserved ?? 'not observed')}</p>`;
   const cut =
@@ -83,6 +141,9 @@ function refusedSection(e: InspectorEntry): string {
       ? ` at byte <b class="refused-offset">${f.offset}</b> of the connection${f.at >= 0 ? ` (byte ${f.at} of this request, marked)` : ''}`
       : '';
   const after = f.bytesAfter > 0 ? ` ${f.bytesAfter} bytes after it were never parsed.` : '';
+  if (e.request.framing === 'http2')
+    return `<p class="refused">refused by the HTTP/2 engine: <b class="refused-code">${escapeHtml(f.code)}</b>${f.reason === null ? '' : `: ${escapeHtml(f.reason)}`};
+counted as <b class="refused-status">${f.status}</b>. ${e.http2 === null ? 'A connection error: the connection ends with GOAWAY (see its frames below).' : 'The stream was reset or answered on its own (see its frames).'}</p>`;
   return `<p class="refused">refused: <b class="refused-code">${escapeHtml(f.code)}</b>${where}${f.reason === null ? '' : `: ${escapeHtml(f.reason)}`};
 the server answered <b class="refused-status">${f.status}</b> and closed the connection.${after}</p>`;
 }
@@ -121,11 +182,28 @@ export function requestLine(e: InspectorEntry): string {
   return (end === -1 ? r.bytes : r.bytes.slice(0, end)).slice(0, 120);
 }
 
-/** The list of entries (the part of the page that the live feed redraws). */
-export function entriesHtml(entries: readonly InspectorEntry[]): string {
+/** The HTTP/2 connections and their connection-level (stream 0) frames, newest first. */
+export function connectionsHtml(connections: readonly InspectedConnection[]): string {
+  if (connections.length === 0) return '';
+  let out = '<h3 id="h2-connections">HTTP/2 connections: their stream-0 frames</h3>\n';
+  for (let i = connections.length - 1; i >= 0; i--) {
+    const c = connections[i]!;
+    out += `<details class="card h2-conn" data-conn="${c.connectionId}">
+<summary>connection <b>${c.connectionId}</b>${c.remote === '' ? '' : ` from ${escapeHtml(c.remote)}`} <span class="muted">${c.framesTotal} connection frames${c.open ? '' : ' · closed'}${c.fromStart ? '' : ' · followed from the middle'}</span></summary>
+${framesTable(c.frames, c.framesTotal)}
+</details>\n`;
+  }
+  return out;
+}
+
+/** The list of entries (the part of the page that the live feed redraws), then the HTTP/2 connections. */
+export function entriesHtml(
+  entries: readonly InspectorEntry[],
+  connections: readonly InspectedConnection[] = [],
+): string {
   if (entries.length === 0)
-    return '<p id="empty">No requests yet: make one (in another tab, or with curl); this page updates itself.</p>';
-  return entries
+    return `<p id="empty">No requests yet: make one (in another tab, or with curl); this page updates itself.</p>${connectionsHtml(connections)}`;
+  return `${entries
     .map((e, i) => {
       const status = e.response !== null && e.response.status !== 0 ? String(e.response.status) : '&hellip;';
       const figures = `${e.request.bytesTotal} bytes in${e.response?.finished && e.response.durationMs >= 0 ? ` · ${e.response.durationMs} ms` : ''}`;
@@ -138,9 +216,10 @@ ${section('request bytes, as read', requestSection(e))}
 ${section('route', routeSection(e))}
 ${section('response', responseSection(e))}
 </div>
+${streamSection(e)}
 </details>`;
     })
-    .join('\n');
+    .join('\n')}\n${connectionsHtml(connections)}`;
 }
 
 function recordingText(state: RecordingState): string {
@@ -159,6 +238,7 @@ export function inspectorPage(
   state: RecordingState,
   basePath: string,
   capacity: number,
+  connections: readonly InspectedConnection[] = [],
 ): string {
   return `<!doctype html>
 <html lang="en">
@@ -172,11 +252,11 @@ export function inspectorPage(
 <main>
 <h1>Wire inspector</h1>
 <p class="muted">The last ${capacity} requests, newest first: the bytes as the transport read them (line ends shown),
-the route, the response head as sent. Secrets are masked. <a href="${escapeHtml(basePath)}/entries.json">JSON</a></p>
+the route, the response head as sent; an HTTP/2 request as the frames of its stream. Secrets are masked. <a href="${escapeHtml(basePath)}/entries.json">JSON</a></p>
 <div class="card" id="recording"><b id="recording-state">${state.on ? 'recording' : 'not recording'}</b>
 <span class="muted">${escapeHtml(recordingText(state))}</span></div>
 <div id="entries">
-${entriesHtml(entries)}
+${entriesHtml(entries, connections)}
 </div>
 </main>
 <script>${pageScript(basePath)}</script>

@@ -11,6 +11,9 @@
  *   strata:server:response.finish            status, bytes out, duration, the response head
  *   strata:server:request.refused            the engine answered on its own: code, status, offset
  *   strata:http-parser:error                 the parser's words for a refused request
+ *   strata:http2:frame                       every HTTP/2 frame, both ways, with its decoded header
+ *                                            list (see `_frames.ts`): an HTTP/2 connection's entries
+ *                                            show frames, never bytes re-framed as HTTP/1.1
  *
  * Splitting one connection's stream into requests: the request that starts owns the bytes from
  * the end of the previous one. Its head ends at the first empty line; its body is
@@ -28,7 +31,16 @@ import {
   ServerChannel,
   type ServerRequest,
 } from '@strata/server';
-import type { InspectedRequest, InspectorEntry } from './_types';
+import {
+  copyConnection,
+  copyStream,
+  type FrameMessage,
+  H2Conn,
+  HTTP2_FRAME_CHANNEL,
+  MAX_H2_CONNECTIONS,
+  prefaceState,
+} from './_frames';
+import type { InspectedConnection, InspectedRequest, InspectorEntry } from './_types';
 import { ChunkedEnd, headEnd, headFields, maskHeaderLines, maskHeadText, maskValue } from './_wire';
 
 /** Channel names of the layers the inspector may not import (it subscribes by name). */
@@ -38,6 +50,7 @@ export const Channels = {
   DATA: 'strata:transport:connection.data',
   PARSE_ERROR: 'strata:http-parser:error',
   ROUTE_MATCH: 'strata:router:match',
+  HTTP2_FRAME: HTTP2_FRAME_CHANNEL,
 } as const;
 
 /**
@@ -53,6 +66,9 @@ export const MAX_PENDING_BYTES = 128 * 1024;
 export const UNOBSERVED_EARLIER =
   'not observed: this connection was already open when the inspector started recording, and a ' +
   'connection is followed from its first byte or not at all (a new connection shows its bytes)';
+/** Why an HTTP/2 entry has no frames: its request head was not among the frames seen. */
+export const UNOBSERVED_H2 =
+  'not observed: the frames of this HTTP/2 request were not seen (recording started in the middle of its head)';
 /** Why an entry has no bytes: the inspector lost its place in the connection's stream. */
 export const UNOBSERVED_LOST =
   'not observed: the inspector lost its place in this connection (more unclaimed bytes than it keeps)';
@@ -112,6 +128,8 @@ class Followed {
   dropped = 0;
   cur: Capture | null = null;
   lost = false;
+  /** The connection speaks HTTP/2 (its preface, or a frame): its bytes are frames, left to `strata:http2:frame`. */
+  h2 = false;
   constructor(
     readonly id: number,
     readonly remote: string,
@@ -139,6 +157,10 @@ export class Recorder {
   private nextId = 1;
   private running = false;
   private readonly conns = new Map<number, Followed>();
+  /** HTTP/2 connections open now, by id. */
+  private readonly h2conns = new Map<number, H2Conn>();
+  /** HTTP/2 connections listed, oldest first, at most {@link MAX_H2_CONNECTIONS}. */
+  private readonly h2ring: InspectedConnection[] = [];
   private byCtx = new WeakMap<RequestTraceContext, Rec>();
   private observed = new WeakMap<ServerRequest, boolean>();
   private readonly refusedByConn = new Map<number, Rec>();
@@ -153,13 +175,20 @@ export class Recorder {
   private readonly onClose = guard((m: CloseMessage) => {
     const id = m.id;
     this.conns.delete(id);
+    const h = this.h2conns.get(id);
+    if (h !== undefined) {
+      h.close();
+      this.h2conns.delete(id);
+      this.options.changed();
+    }
     // The canned answer's finish comes before the close; give a late one a turn anyway.
     if (this.refusedByConn.has(id)) setImmediate(() => this.refusedByConn.delete(id));
   });
   private readonly onData = guard((m: DataMessage) => {
     const c = this.conns.get(m.id);
-    if (c !== undefined && !c.lost) this.data(c, m.chunk);
+    if (c !== undefined && !c.lost && !c.h2) this.data(c, m.chunk);
   });
+  private readonly onFrame = guard((m: FrameMessage) => this.frame(m));
   private readonly onParseError = guard((m: ParseErrorMessage) => {
     this.lastParseError = { code: m.code, offset: m.offset, reason: m.reason };
   });
@@ -188,6 +217,7 @@ export class Recorder {
     subscribe(Channels.DATA, this.onData);
     subscribe(Channels.PARSE_ERROR, this.onParseError);
     subscribe(Channels.ROUTE_MATCH, this.onMatch);
+    subscribe(Channels.HTTP2_FRAME, this.onFrame);
     subscribe(ServerChannel.REQUEST_REFUSED, this.onRefused);
     subscribe(ServerChannel.RESPONSE_FINISH, this.onFinish);
     trace.start.bindStore(this.als, (ctx) => ctx);
@@ -203,11 +233,14 @@ export class Recorder {
     unsubscribe(Channels.DATA, this.onData);
     unsubscribe(Channels.PARSE_ERROR, this.onParseError);
     unsubscribe(Channels.ROUTE_MATCH, this.onMatch);
+    unsubscribe(Channels.HTTP2_FRAME, this.onFrame);
     unsubscribe(ServerChannel.REQUEST_REFUSED, this.onRefused);
     unsubscribe(ServerChannel.RESPONSE_FINISH, this.onFinish);
     unsubscribe(START, this.onStart);
     trace.start.unbindStore(this.als);
     this.conns.clear();
+    for (const h of this.h2conns.values()) h.close();
+    this.h2conns.clear();
     this.refusedByConn.clear();
     this.lastParseError = null;
     this.byCtx = new WeakMap();
@@ -229,13 +262,29 @@ export class Recorder {
     return out;
   }
 
+  /** HTTP/2 connections with their connection-level frames, oldest first, as plain data. */
+  connections(): InspectedConnection[] {
+    return this.h2ring.map(copyConnection);
+  }
+
   clear(): void {
     this.ring.length = 0;
+    this.h2ring.length = 0;
   }
 
   // ---- channels -------------------------------------------------------------------------------
 
   private data(c: Followed, chunk: Uint8Array): void {
+    if (c.pendingStart === 0 && c.cur === null && c.dropped === 0) {
+      // The first bytes of the connection: the HTTP/2 preface makes it an HTTP/2 connection.
+      const before = c.pendingLen;
+      this.addPending(c, chunk, 0, chunk.length);
+      if (before < 24 && prefaceState(c.pending, c.pendingLen) === 1) {
+        c.h2 = true;
+        c.pendingLen = 0;
+      }
+      return;
+    }
     let i = 0;
     const n = chunk.length;
     while (i < n) {
@@ -246,6 +295,52 @@ export class Recorder {
       }
       i = this.feed(c, cap, chunk, i, n);
     }
+  }
+
+  private frame(m: FrameMessage): void {
+    const id = m.connectionId;
+    let h = this.h2conns.get(id);
+    if (h === undefined) {
+      const c = this.conns.get(id);
+      if (c !== undefined) {
+        // An HTTP/2 connection (ALPN h2, or a preface the first bytes did not show): no HTTP/1.1 here.
+        c.h2 = true;
+        c.pendingLen = 0;
+        c.cur = null;
+      }
+      h = new H2Conn(id, c?.remote ?? '', c !== undefined, this.options.mask, this.options.maxEntryBytes);
+      this.h2conns.set(id, h);
+      this.h2ring.push(h.info);
+      if (this.h2ring.length > MAX_H2_CONNECTIONS) this.h2ring.shift();
+      this.options.changed();
+    }
+    const e = h.frame(m);
+    if (e !== null || m.streamId === 0) this.options.changed();
+  }
+
+  /** An HTTP/2 request reached its handler: its stream is the one whose request head just ended. */
+  private startH2(ctx: RequestTraceContext, rec: Rec | null): void {
+    const h = this.h2conns.get(ctx.connectionId);
+    const s = h?.opened ?? null;
+    const req = ctx.request;
+    if (h !== undefined) h.opened = null;
+    if (s === null || s.claimed || methodOf(s.head) !== req.method) {
+      if (rec !== null) rec.entry.request.unobserved = UNOBSERVED_H2;
+      return;
+    }
+    s.claimed = true;
+    this.observed.set(req, true);
+    if (rec === null) {
+      s.ignored = true; // the inspector's own request
+      s.data.frames.length = 0;
+      return;
+    }
+    rec.writer = ctx.response;
+    const e = rec.entry;
+    s.entry = e;
+    e.http2 = s.data;
+    e.request.bytesTotal = s.bytesIn;
+    e.request.complete = s.ended;
   }
 
   /** Gives `bytes[i, n)` to the capture up to its end; returns the index where it stopped. */
@@ -294,6 +389,10 @@ export class Recorder {
     const own = this.options.exclude(req.path);
     const rec = own ? null : this.open(this.requestEntry(req, ctx.connectionId));
     if (rec !== null) this.byCtx.set(ctx, rec);
+    if (req.httpVersion === '2.0') {
+      this.startH2(ctx, rec);
+      return;
+    }
     const c = this.conns.get(ctx.connectionId);
     if (c === undefined) {
       if (rec !== null) rec.entry.request.unobserved = UNOBSERVED_EARLIER;
@@ -350,6 +449,11 @@ export class Recorder {
     this.lastParseError = null;
     const reason =
       parse !== null && parse.code === msg.code && parse.offset === msg.offset ? parse.reason : null;
+    const h = this.h2conns.get(msg.connectionId);
+    if (h !== undefined) {
+      this.refusedH2(msg, h);
+      return;
+    }
     const c = this.conns.get(msg.connectionId);
     const cap = c?.cur ?? null;
     if (c !== undefined && cap !== null && cap.rec !== null) {
@@ -401,6 +505,7 @@ export class Recorder {
         durationMs: -1,
       },
       refused: { code: msg.code, status: msg.status, reason, offset: msg.offset, at: -1, bytesAfter: 0 },
+      http2: null,
     };
     entry.response!.headers = headFields(entry.response!.head!);
     const rec = this.open(entry);
@@ -420,6 +525,54 @@ export class Recorder {
     }
     this.refusedByConn.set(msg.connectionId, rec);
     this.options.changed();
+  }
+
+  /**
+   * The HTTP/2 engine refused a stream (RST_STREAM, or 431) or failed the connection (GOAWAY): an
+   * entry with the code, the engine's words, and the stream's frames when it names one.
+   */
+  private refusedH2(msg: RequestRefusedMessage, h: H2Conn): void {
+    const err = msg.error as { streamId?: unknown; message?: unknown } | null;
+    const streamId = typeof err?.streamId === 'number' ? err.streamId : 0;
+    const s = streamId > 0 ? h.streams.get(streamId) : undefined;
+    const head = s?.head ?? null;
+    const entry: InspectorEntry = {
+      id: 0,
+      time: new Date().toISOString(),
+      connectionId: msg.connectionId,
+      remote: h.info.remote !== '' ? h.info.remote : `${msg.remoteAddress}:${msg.remotePort}`,
+      request: {
+        method: pseudo(head, ':method'),
+        target: pseudo(head, ':path') ?? pseudo(head, ':authority'),
+        version: head === null ? null : '2.0',
+        headers: head === null ? [] : head.slice(),
+        trailers: [],
+        keepAlive: null,
+        framing: 'http2',
+        contentLength: -1,
+        bytes: null,
+        bytesTotal: s?.bytesIn ?? 0,
+        complete: s?.ended ?? false,
+        unobserved: null,
+      },
+      route: null,
+      response: null,
+      refused: {
+        code: msg.code,
+        status: msg.status,
+        reason: typeof err?.message === 'string' ? err.message : null,
+        offset: -1,
+        at: -1,
+        bytesAfter: 0,
+      },
+      http2: s === undefined ? null : s.data,
+    };
+    if (s !== undefined && s.entry === null && !s.ignored) {
+      s.claimed = true;
+      s.entry = entry;
+      if (h.opened === s) h.opened = null;
+    }
+    this.open(entry);
   }
 
   private finish(msg: ResponseFinishMessage): void {
@@ -444,7 +597,7 @@ export class Recorder {
     if (e.route === null && msg.route !== null && e.refused === null)
       e.route = { pattern: msg.route, status: null, params: {} };
     const req = msg.request;
-    if (req !== null && e.request.framing === 'chunked') {
+    if (req !== null && (e.request.framing === 'chunked' || e.request.framing === 'http2')) {
       const t = req.rawTrailers;
       for (let i = 0; i + 1 < t.length; i += 2)
         e.request.trailers.push([t[i]!, maskValue(t[i]!, t[i + 1]!, this.options.mask)]);
@@ -484,14 +637,15 @@ export class Recorder {
     const headers: [string, string][] = [];
     for (let i = 0; i + 1 < raw.length; i += 2)
       headers.push([raw[i]!, maskValue(raw[i]!, raw[i + 1]!, mask)]);
+    const h2 = req.httpVersion === '2.0';
     const request: InspectedRequest = {
       method: req.method,
       target: req.url,
       version: req.httpVersion,
       headers,
       trailers: [],
-      keepAlive: keepAlive(req),
-      framing: req.contentLength >= 0 ? 'content-length' : isChunked(req) ? 'chunked' : 'none',
+      keepAlive: h2 ? null : keepAlive(req),
+      framing: h2 ? 'http2' : req.contentLength >= 0 ? 'content-length' : isChunked(req) ? 'chunked' : 'none',
       contentLength: req.contentLength,
       bytes: null,
       bytesTotal: 0,
@@ -507,6 +661,7 @@ export class Recorder {
       route: null,
       response: null,
       refused: null,
+      http2: null,
     };
   }
 
@@ -551,7 +706,7 @@ export class Recorder {
       rec.text = rec.parts.length === 1 ? decoder(rec.parts[0]!) : decoder(Buffer.concat(rec.parts));
       if (rec.parts.length > 1) rec.parts = [Buffer.from(rec.text, 'latin1')];
     }
-    const bytes = e.request.unobserved !== null ? null : (rec.text ?? '');
+    const bytes = e.request.unobserved !== null || e.request.framing === 'http2' ? null : (rec.text ?? '');
     return {
       ...e,
       request: {
@@ -564,8 +719,21 @@ export class Recorder {
       response:
         e.response === null ? null : { ...e.response, headers: e.response.headers.map((h) => [h[0], h[1]]) },
       refused: e.refused === null ? null : { ...e.refused },
+      http2: e.http2 === null ? null : copyStream(e.http2),
     };
   }
+}
+
+/** The `:method` of a decoded request head, or null. */
+function methodOf(head: [string, string][] | null): string | null {
+  return pseudo(head, ':method');
+}
+
+/** The value of pseudo-header field `name` in a decoded head, or null. */
+function pseudo(head: [string, string][] | null, name: string): string | null {
+  if (head === null) return null;
+  for (let i = 0; i < head.length; i++) if (head[i]![0] === name) return head[i]![1];
+  return null;
 }
 
 /** The head of the server's canned answer to a refused request (`cannedResponse` of `@strata/response`). */

@@ -17,14 +17,25 @@
  * });
  * ```
  */
+
+export {
+  flagNames,
+  MAX_CONNECTION_FRAMES,
+  MAX_H2_CONNECTIONS,
+  MAX_STREAM_FRAMES,
+  MAX_TRACKED_STREAMS,
+} from './_frames';
 export { createInspector, type Inspector, type InspectorOptions, NOTIFY_MS } from './_inspector';
-export { escapeHtml, showWire } from './_pages';
-export { MAX_PENDING_BYTES, UNOBSERVED_EARLIER, UNOBSERVED_LOST } from './_recorder';
+export { escapeHtml, hexDump, showWire } from './_pages';
+export { MAX_PENDING_BYTES, UNOBSERVED_EARLIER, UNOBSERVED_H2, UNOBSERVED_LOST } from './_recorder';
 export type {
+  InspectedConnection,
+  InspectedFrame,
   InspectedRefusal,
   InspectedRequest,
   InspectedResponse,
   InspectedRoute,
+  InspectedStream,
   InspectorEntry,
   RecordingMode,
   RecordingState,

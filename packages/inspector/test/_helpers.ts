@@ -22,7 +22,10 @@ export interface App {
   close(): Promise<void>;
 }
 
-/** The app: `/hello`, `/user/:name`, `/echo` (reads the body), `/login` (sets a cookie), `/slow`. */
+/**
+ * The app: `/hello`, `/user/:name`, `/echo` (reads the body), `/login` (sets a cookie), `/trail`
+ * (a body, then trailers), `/slow`. It speaks HTTP/1.1 and HTTP/2 (h2c by prior knowledge).
+ */
 export async function startApp(options: InspectorOptions = {}): Promise<App> {
   const inspector = createInspector(options);
   const router = createRouter<Route>();
@@ -38,6 +41,11 @@ export async function startApp(options: InspectorOptions = {}): Promise<App> {
   });
   router.add('GET', '/login', (_req, res) => {
     res.header('Set-Cookie', 'session=s3cr3t-session; HttpOnly').send('logged in');
+  });
+  router.add('GET', '/trail', (_req, res) => {
+    res.header('Content-Type', 'text/plain').addTrailers({ 'x-sum': '42' });
+    res.write('part');
+    res.end();
   });
   router.add('GET', '/slow', async (_req, res) => {
     res.header('Content-Type', 'text/plain').write('first ');

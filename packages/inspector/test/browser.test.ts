@@ -1,10 +1,12 @@
 /**
  * A real browser (Debian's chromium through playwright-core) opens the inspector mounted on a plain
  * `@strata/server` app (not the demo), and watches requests sent on raw sockets appear without a
- * reload: a refused one with its code, offset and status, and one whose secrets are masked.
+ * reload: a refused one with its code, offset and status, one whose secrets are masked, and an
+ * HTTP/2 one (from `node:http2`) as its frames table.
  * Screenshots go to packages/inspector/test-output/.
  */
 import { existsSync, mkdirSync } from 'node:fs';
+import http2 from 'node:http2';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -95,6 +97,45 @@ describe('the inspector page in a browser, on a plain @strata/server app', () =>
     const html = await page.content();
     for (const secret of ['topsecret', 'hunter2', 's3cr3t']) expect(html).not.toContain(secret);
     await page.screenshot({ path: join(output, 'masked.png'), fullPage: true });
+    expect(external).toEqual([]);
+  });
+
+  it('shows an HTTP/2 request as the frames of its stream, and its connection frames', async () => {
+    const session = http2.connect(app.url);
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = session.request({ ':method': 'GET', ':path': '/user/h2page', cookie: 'sid=h2-hunter2' });
+        let code = 0;
+        req.on('response', (h) => {
+          code = Number(h[':status']);
+        });
+        req.on('error', reject);
+        req.on('end', () => resolve(code));
+        req.resume();
+      });
+      expect(status).toBe(200);
+    } finally {
+      await new Promise<void>((resolve) => session.close(() => resolve()));
+    }
+    const entry = page.locator('details.entry', { hasText: 'GET /user/h2page HTTP/2.0' }).first();
+    await entry
+      .locator('tr.frame.out td.frame-flags', { hasText: 'END_STREAM' })
+      .waitFor({ state: 'attached' });
+    await entry.evaluate((d) => {
+      (d as HTMLDetailsElement).open = true;
+    });
+    const rows = entry.locator('table.frames tbody tr.frame');
+    expect(await rows.first().locator('.frame-type').textContent()).toBe('HEADERS');
+    expect(await rows.first().locator('.frame-flags').textContent()).toBe('END_STREAM|END_HEADERS');
+    expect(await rows.first().textContent()).toContain('[masked]');
+    expect(await entry.locator('tr.frame.out .frame-type').allTextContents()).toEqual(['HEADERS', 'DATA']);
+    expect(await entry.locator('tr.frame.out pre.frame-bytes').first().textContent()).toMatch(
+      /^0000 {2}[0-9a-f]{2} /,
+    );
+    await page.locator('details.h2-conn').first().waitFor({ state: 'attached' });
+    expect(await page.locator('details.h2-conn .frame-type').allTextContents()).toContain('SETTINGS');
+    expect(await page.content()).not.toContain('h2-hunter2');
+    await page.screenshot({ path: join(output, 'http2.png'), fullPage: true });
     expect(external).toEqual([]);
   });
 

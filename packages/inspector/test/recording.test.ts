@@ -22,6 +22,7 @@ const CHANNELS = [
   Channels.DATA,
   Channels.PARSE_ERROR,
   Channels.ROUTE_MATCH,
+  Channels.HTTP2_FRAME,
   'strata:server:request.refused',
   'strata:server:response.finish',
   'tracing:strata:server:request:start',
