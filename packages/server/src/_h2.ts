@@ -71,10 +71,17 @@ export class H2Exchange implements FieldSink, RequestOwner {
   bytes = 0;
   trace: RequestTraceContext | null = null;
   drain: (() => void) | null = null;
+  /** When the request's body must be complete (`timeouts.request`, `req.setRequestTimeout`); 0: never. */
+  deadline: number;
+  readonly opened: number;
 
   constructor(session: H2Session, id: number) {
     this.session = session;
     this.id = id;
+    const now = session.clock.now;
+    this.opened = now;
+    const t = session.config.timeouts.request;
+    this.deadline = t > 0 ? now + t : 0;
   }
 
   // ---- FieldSink ---------------------------------------------------------------------------------
@@ -157,8 +164,8 @@ export class H2Exchange implements FieldSink, RequestOwner {
     // HTTP/2 streams share the connection's send timeout (`timeouts.send`).
   }
 
-  setRequestTimeout(_ms: number): void {
-    // HTTP/2 request bodies are bounded by their window and the connection's timeouts.
+  setRequestTimeout(ms: number): void {
+    this.deadline = ms > 0 ? this.opened + ms : 0;
   }
 
   sendContinue(): void {
@@ -583,6 +590,20 @@ export class H2Session implements Http2Handlers, HandlerHost<H2Exchange>, Flusha
       return;
     }
     this.h2.checkTimers(now, t.send);
+    // A request body that is not complete by its deadline: 408 (or a reset once the head is out).
+    let late: H2Exchange[] | null = null;
+    for (const ex of this.streams.values())
+      if (ex.deadline !== 0 && now >= ex.deadline && ex.req !== null && !ex.req._bodyDone)
+        (late ??= []).push(ex);
+    if (late !== null)
+      for (const ex of late) {
+        this.counters.timedOut++;
+        const error = new ServerError(ServerErrorCode.REQUEST_TIMEOUT, 'request not received in time');
+        ex.req!._fail(error, false);
+        const res = ex.res;
+        if (!ex.ended && !ex.dead && res !== null && !res.headersSent) this.answer(ex, 408, statusText(408));
+        else if (!ex.ended) this.reset(ex, ErrorCode.CANCEL, error.message);
+      }
     if (
       this.streams.size === 0 &&
       !this.h2.goingAway &&
