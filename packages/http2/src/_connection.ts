@@ -545,7 +545,14 @@ export class Http2ServerConnection {
       return;
     }
     // Padding is given back at once; the data when the owner consumes it.
-    if (end - start < length) s.recvConsumed += length - (end - start);
+    if (end - start < length) {
+      s.recvConsumed += length - (end - start);
+      if ((flags & Flag.END_STREAM) === 0 && s.recvConsumed >= this.limits.initialWindowSize >>> 1) {
+        this.windowUpdate(id, s.recvConsumed);
+        s.recvWindow += s.recvConsumed;
+        s.recvConsumed = 0;
+      }
+    }
     const n = end - start;
     const fin = (flags & Flag.END_STREAM) !== 0;
     if (n === 0 && !fin) {
