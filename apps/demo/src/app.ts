@@ -181,11 +181,12 @@ function routeFailed(req: ServerRequest, res: ResponseWriter, error: unknown): n
 const FAVICON_CACHE = 'public, max-age=31536000, immutable';
 
 /**
- * `http://HOST:PORT` as the client reached this server (its `Host` header), for the example
- * commands on the pages; a placeholder when the header is missing or not a plain host[:port].
+ * `http://HOST:PORT` as the client reached this server (its `Host` header, or `:authority` over
+ * HTTP/2), for the example commands on the pages; a placeholder when it is missing or not a plain
+ * host[:port].
  */
 function requestOrigin(req: ServerRequest, tls: boolean): string {
-  const host = req.header('host') ?? '';
+  const host = req.header('host') ?? req.host ?? '';
   const scheme = tls ? 'https' : 'http';
   return /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/.test(host)
     ? `${scheme}://${host}`

@@ -255,5 +255,6 @@ flags:
   --help, -h         print this help and exit
   --version          print the demo's version and exit
 
-When ready it prints one line: listening on http://HOST:PORT (https:// with TLS).
+When ready it prints one line: listening on http://HOST:PORT (HTTP/1.1 and h2c), or
+https://HOST:PORT (HTTP/1.1 and h2) with TLS: HTTP/2 on the same port as HTTP/1.1.
 SIGINT or SIGTERM drains in-flight requests and exits 0.`;

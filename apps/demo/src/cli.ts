@@ -1,7 +1,7 @@
 /**
  * `strata-demo`: parses the command line, then runs one server process, or a cluster primary that
- * runs N worker processes. Prints exactly one `listening on http(s)://HOST:PORT` line when ready
- * (the primary prints it once, when every worker listens). SIGINT / SIGTERM drain and exit 0.
+ * runs N worker processes. Prints exactly one `listening on http(s)://HOST:PORT (PROTOCOLS)` line
+ * when ready (the primary prints it once, when every worker listens). SIGINT / SIGTERM drain and exit 0.
  *
  * The chat room and the live figures span every process through a pub/sub backend: the cluster's
  * IPC bus between workers (`clusterPubSub()`), or Redis with `--redis URL` (`redisPubSub()`).
@@ -56,6 +56,15 @@ function fail(message: string, exitCode: number): never {
 function originOf(host: string, port: number, tls: boolean): string {
   const h = host.includes(':') ? `[${host}]` : host;
   return `${tls ? 'https' : 'http'}://${h}:${port}`;
+}
+
+/**
+ * The one line printed when ready: the address, then the protocols `createServer` speaks on it by
+ * default (HTTP/2 on the same port: `h2` chosen by ALPN over TLS, `h2c` by prior knowledge in
+ * cleartext, next to HTTP/1.1).
+ */
+function listeningLine(host: string, port: number, tls: boolean): string {
+  return `listening on ${originOf(host, port, tls)} (HTTP/1.1 and ${tls ? 'h2' : 'h2c'})\n`;
 }
 
 function readPem(path: string, what: string): Buffer {
@@ -350,7 +359,7 @@ async function startServer(options: DemoOptions, slot: number, reusePort: boolea
 /** Single process: start, print the line, drain on SIGINT / SIGTERM. */
 async function runSingle(options: DemoOptions): Promise<void> {
   const running = await startServer(options, 0, false);
-  process.stdout.write(`listening on ${originOf(options.host, running.port, options.tlsCert !== null)}\n`);
+  process.stdout.write(listeningLine(options.host, running.port, options.tlsCert !== null));
   // The first signal drains (one line says how many connections are left, and that a second Ctrl-C
   // forces); a second one, once FORCE_AFTER_MS have passed, exits at once. A clean drain exits 0,
   // so `pnpm demo` (whose script runs this process) sees a success, not a command killed by SIGINT.
@@ -429,7 +438,7 @@ async function runClustered(options: DemoOptions): Promise<void> {
     }
     let port = options.port;
     for (const w of primary.workers()) if (w.address !== null && 'port' in w.address) port = w.address.port;
-    process.stdout.write(`listening on ${originOf(options.host, port, options.tlsCert !== null)}\n`);
+    process.stdout.write(listeningLine(options.host, port, options.tlsCert !== null));
     primary.on('shutdown', () => process.exit(0));
     return;
   }

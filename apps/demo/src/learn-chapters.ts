@@ -5,6 +5,7 @@
  * in `packages/` that implement what it shows. Pages are drawn by `learn.ts`.
  */
 import { statusText } from '@strata/response';
+import { http2Body, type LearnRequest } from './learn-http2';
 
 /** What a chapter knows about the request that asked for it (all strings already validated). */
 export interface LearnContext {
@@ -16,6 +17,8 @@ export interface LearnContext {
   tls: boolean;
   /** The learner's end of the connection: `127.0.0.1:54321`. */
   client: string;
+  /** The request that asked for the page (the HTTP/2 chapter draws it as frames). */
+  request: LearnRequest;
 }
 
 export interface Chapter {
@@ -31,6 +34,8 @@ export interface Chapter {
   links: ReadonlyArray<{ href: string; text: string }>;
   /** Files of the repository that implement it (shown under /learn/source/). */
   sources: readonly string[];
+  /** The prose states the page's own size (`ctx.request.pageBytes`): drawn until it is right. */
+  showsPageSize?: boolean;
 }
 
 /** `node apps/demo/examples/NAME.mjs`, run from the repository root once it is built. */
@@ -381,7 +386,7 @@ keyed with a secret: a server signs a cookie with it and later knows nobody chan
 <b>certificate</b> is a public key and a name (<code>localhost</code>, <code>example.com</code>) signed by a
 certificate authority the browser trusts (or by itself: self-signed, trusted by nobody but you).</p>
 <p><b>TLS</b> wraps the TCP connection: in the <b>handshake</b> the client says which versions, ciphers
-and protocols (ALPN: <code>http/1.1</code>) it speaks; the server answers with its choice and its
+and protocols (ALPN: <code>h2</code>, <code>http/1.1</code>) it speaks; the server answers with its choice and its
 certificate; both derive the same session key by a key exchange (ECDHE) that an eavesdropper cannot
 redo; the server signs the handshake with its private key to prove the certificate is its own. Then
 every byte of HTTP travels encrypted and authenticated. The demo serves TLS with
@@ -429,6 +434,41 @@ key on frames from the client (the payload is XORed with it), then the payload.<
       'packages/websocket/src/_frame.ts',
       'packages/websocket/src/_receiver.ts',
       'apps/demo/examples/websocket.mjs',
+    ],
+  },
+  {
+    slug: 'http2',
+    title: 'HTTP/2: the same request as frames',
+    summary:
+      'your request as HTTP/1.1 text and as HTTP/2 frames: binary framing, streams, HPACK, flow control',
+    body: (c, esc) => http2Body(c.request, esc, c.origin),
+    showsPageSize: true,
+    run: (c) => {
+      const h = c.hostname.includes(':') ? `[${c.hostname}]` : c.hostname;
+      const tlsPort = c.tls ? c.port : 8443;
+      const plain = c.tls ? `http://${h}:8080` : c.origin;
+      return [
+        `curl --http2-prior-knowledge -v ${plain}/hello   # h2c: HTTP/2 in cleartext from the first byte`,
+        `nghttp -nv ${plain}/hello ${plain}/echo   # every frame; two streams on one connection, the second HEADERS much shorter (HPACK)`,
+        `node apps/demo/dist/cli.js --port ${tlsPort} --tls-cert cert.pem --tls-key key.pem   # the certificate of the cryptography chapter`,
+        `curl --http2 -v --cacert cert.pem https://localhost:${tlsPort}/hello   # ALPN: server accepted h2`,
+        `curl --http1.1 -v --cacert cert.pem https://localhost:${tlsPort}/hello   # the same port, HTTP/1.1`,
+      ];
+    },
+    links: [
+      { href: '/inspect', text: '/inspect (an HTTP/2 connection, frame by frame)' },
+      { href: '/learn/request', text: 'the request chapter (the same request as HTTP/1.1 text)' },
+      { href: '/learn/crypto', text: 'the cryptography chapter (TLS and ALPN)' },
+    ],
+    sources: [
+      'packages/http2/src/_frames.ts',
+      'packages/http2/src/_hpack.ts',
+      'packages/http2/src/_huffman.ts',
+      'packages/http2/src/_hpack-static.ts',
+      'packages/http2/src/_connection.ts',
+      'packages/http2/src/_limits.ts',
+      'packages/server/src/_h2.ts',
+      'apps/demo/src/learn-http2.ts',
     ],
   },
 ];

@@ -4,6 +4,7 @@
  * `npx tsx apps/demo/scripts/learn-md.ts` writes it; a test keeps it in step with the chapters.
  */
 import { CHAPTERS, type LearnContext } from './learn-chapters';
+import { learnRequest } from './learn-http2';
 
 /** The address `pnpm demo` listens on by default. */
 const DEFAULT: LearnContext = {
@@ -12,15 +13,55 @@ const DEFAULT: LearnContext = {
   port: 8080,
   tls: false,
   client: '127.0.0.1:54321',
+  // A browser's request for the HTTP/2 chapter, with a fixed date and page size (LEARN.md must not
+  // change from one run to the next).
+  request: {
+    ...learnRequest({
+      method: 'GET',
+      url: '/learn/http2',
+      authority: '127.0.0.1:8080',
+      tls: false,
+      version: '1.1',
+      rawHeaders: [
+        'Host',
+        '127.0.0.1:8080',
+        'User-Agent',
+        'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36',
+        'Accept',
+        'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8',
+        'Accept-Encoding',
+        'gzip, deflate, br',
+        'Accept-Language',
+        'en-US,en;q=0.9',
+      ],
+      date: 'Mon, 07 Dec 2026 12:00:00 GMT',
+    }),
+    pageBytes: 40_000,
+  },
 };
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', rarr: '->', hellip: '...' };
 
-/** The chapters' small HTML (p, b, i, code, a, ul/li, table) as Markdown. */
+/** The chapters' small HTML (p, b, i, code, a, ul/li, table, pre, h3) as Markdown. */
 export function htmlToMarkdown(html: string): string {
-  return inline(
-    html.replace(/<table[^>]*>([\s\S]*?)<\/table>/g, (_m, rows: string) => `\n\n${table(rows)}\n\n`),
-  );
+  // `<pre>` blocks become fenced code, kept aside (placeholders) so the inline rules leave their
+  // spacing alone.
+  const blocks: string[] = [];
+  const text = html
+    .replace(/<pre[^>]*>([\s\S]*?)<\/pre>/g, (_m, body: string) => {
+      blocks.push(`\`\`\`text\n${decode(body.replace(/<[^>]+>/g, ''))}\n\`\`\``);
+      return `\n\nPRE-BLOCK-${blocks.length - 1}\n\n`;
+    })
+    .replace(/<h3>([\s\S]*?)<\/h3>/g, '\n\n### $1\n\n')
+    .replace(/<table[^>]*>([\s\S]*?)<\/table>/g, (_m, rows: string) => `\n\n${table(rows)}\n\n`);
+  return inline(text).replace(/PRE-BLOCK-(\d+)/g, (_m, i: string) => blocks[Number(i)]!);
+}
+
+/** HTML entities to characters. */
+function decode(text: string): string {
+  return text
+    .replace(/&(\w+);/g, (m, name: string) => ENTITIES[name] ?? m)
+    .replace(/&#(\d+);/g, (_m, n: string) => String.fromCharCode(Number(n)));
 }
 
 /** A `<table>`'s rows as a Markdown table (its first row the header). */

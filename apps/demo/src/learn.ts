@@ -18,6 +18,7 @@ import {
   SPECS_DIR,
   STATUS_PLAYGROUND,
 } from './learn-chapters';
+import { learnRequest } from './learn-http2';
 import { escapeHtml, layout } from './pages';
 
 const HTML = 'text/html; charset=utf-8';
@@ -35,11 +36,12 @@ export const SOURCE_FILES: ReadonlySet<string> = new Set([
 /** `127.0.0.1:8080`, `localhost`, `[::1]:8080`: the shapes of Host the commands repeat. */
 const HOST_SHAPE = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
-/** Where the learner is: from the request's Host (the address the browser used) and its socket. */
+/** Where the learner is: from the request's Host or `:authority` (the address the browser used) and its socket. */
 export function learnContext(req: ServerRequest): LearnContext {
   const tls = req.protocol === 'https';
   const fallback = '127.0.0.1:8080';
-  let host = req.header('host') ?? fallback;
+  // HTTP/2 has no Host field: the engine gives `:authority` as `req.host`.
+  let host = req.header('host') ?? req.host ?? fallback;
   if (!HOST_SHAPE.test(host)) host = fallback;
   const close = host.lastIndexOf(']');
   const colon = host.lastIndexOf(':');
@@ -53,6 +55,15 @@ export function learnContext(req: ServerRequest): LearnContext {
     port,
     tls,
     client: `${remote}:${req.remotePort}`,
+    request: learnRequest({
+      method: req.method,
+      url: req.url,
+      authority: req.host ?? host,
+      tls,
+      version: req.httpVersion,
+      rawHeaders: req.rawHeaders,
+      date: new Date().toUTCString(),
+    }),
   };
 }
 
@@ -75,7 +86,7 @@ export function learnIndexPage(ctx: LearnContext): string {
   return layout(
     'Learn',
     `${LEARN_STYLE}<h1>Learn: networks, HTTP and WebSockets, an HTTP server from scratch</h1>
-<p>Twelve short chapters, from threads and addresses to TLS and WebSocket frames. Each one explains
+<p>Thirteen short chapters, from threads and addresses to TLS, WebSocket frames and HTTP/2. Each one explains
 an idea in plain words, gives you a command to run against this very server, and points at the file
 in <code>packages/</code> that does what it shows. No networking knowledge needed: only a terminal.</p>
 <p class="learn-you card">You are reading this over a real TCP connection:
@@ -90,8 +101,23 @@ the parser's own test cases are readable: <a href="/learn/source/${SPECS_DIR}/RE
   );
 }
 
-/** `/learn/:chapter`. */
+/**
+ * `/learn/:chapter`. The HTTP/2 chapter shows the page's own DATA frames, whose lengths depend on
+ * the page's size: it is drawn until the size it states is the size it has (a few rounds at most).
+ */
 export function chapterPage(chapter: Chapter, ctx: LearnContext): string {
+  let page = drawChapter(chapter, ctx);
+  if (chapter.showsPageSize !== true) return page;
+  for (let round = 0; round < 4; round++) {
+    const bytes = Buffer.byteLength(page);
+    if (bytes === ctx.request.pageBytes) break;
+    ctx = { ...ctx, request: { ...ctx.request, pageBytes: bytes } };
+    page = drawChapter(chapter, ctx);
+  }
+  return page;
+}
+
+function drawChapter(chapter: Chapter, ctx: LearnContext): string {
   const i = CHAPTERS.indexOf(chapter);
   const prev = CHAPTERS[i - 1];
   const next = CHAPTERS[i + 1];

@@ -76,7 +76,7 @@ export function startDemo(args: string[], timeoutMs = 15_000): Promise<Demo> {
       clearTimeout(timer);
       const line = out.slice(0, nl);
       out = out.slice(nl + 1);
-      const m = /^listening on (https?):\/\/(\[[^\]]+\]|[^:]+):(\d+)$/.exec(line);
+      const m = /^listening on (https?):\/\/(\[[^\]]+\]|[^:]+):(\d+) \(HTTP\/1\.1 and h2c?\)$/.exec(line);
       if (m === null) {
         child.kill('SIGKILL');
         reject(new Error(`unexpected first line: ${JSON.stringify(line)}; stderr: ${err}`));

@@ -102,7 +102,7 @@ describe('strata-demo CLI', () => {
 
   it('--port 0 prints exactly one line with the real port, which answers', async () => {
     const demo = await start(['--port', '0']);
-    expect(demo.line).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+$/);
+    expect(demo.line).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+ \(HTTP\/1\.1 and h2c\)$/);
     expect(demo.port).toBeGreaterThan(0);
     const res = await fetch(`${demo.url}/hello`);
     expect(await res.text()).toBe('Hello, World!');
@@ -111,7 +111,7 @@ describe('strata-demo CLI', () => {
 
   it('listens on IPv6 with --host ::1 and prints the bracketed address', async () => {
     const demo = await start(['--port', '0', '--host', '::1']);
-    expect(demo.line).toMatch(/^listening on http:\/\/\[::1\]:\d+$/);
+    expect(demo.line).toMatch(/^listening on http:\/\/\[::1\]:\d+ \(HTTP\/1\.1 and h2c\)$/);
     const res = await fetch(`${demo.url}/hello`);
     expect(await res.text()).toBe('Hello, World!');
   });

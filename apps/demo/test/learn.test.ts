@@ -8,9 +8,10 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HpackDecoder } from '@strata/http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHAPTERS } from '../src/learn-chapters';
-import { APP_DIR, type Demo, startDemo } from './_harness';
+import { APP_DIR, curl, type Demo, startDemo } from './_harness';
 
 const REPO = join(APP_DIR, '..', '..');
 
@@ -236,5 +237,108 @@ describe('Learn routes', () => {
       expect((await fetch(`${demo.url}/learn/source/${path}`)).status, path).toBe(404);
     }
     expect((await fetch(`${demo.url}/learn/nope`)).status).toBe(404);
+  });
+});
+
+/** The text of the element with this id (`<pre id="...">` or `<td id="...">`), tags removed, entities decoded. */
+function byId(html: string, id: string): string {
+  const m = new RegExp(`<(pre|td)[^>]* id="${id}"[^>]*>([\\s\\S]*?)</\\1>`).exec(html);
+  expect(m, id).not.toBeNull();
+  return m![2]!
+    .replace(/<[^>]+>/g, '')
+    .replaceAll('&#39;', "'")
+    .replaceAll('&quot;', '"')
+    .replaceAll('&lt;', '<')
+    .replaceAll('&gt;', '>')
+    .replaceAll('&amp;', '&');
+}
+
+/** Hex octets (`00 00 1d ...`) as bytes. */
+function octets(text: string): Uint8Array {
+  return Uint8Array.from(text.trim().split(/\s+/), (h) => Number.parseInt(h, 16));
+}
+
+describe('the HTTP/2 chapter: your request as HTTP/1.1 bytes and as HTTP/2 frames', () => {
+  it("over HTTP/1.1: the learner's request line and fields, both forms, HPACK sizes, the page's own DATA frames", async () => {
+    const r = await curl([
+      '--http1.1',
+      '-A',
+      'learner/1.0 (test)',
+      '-H',
+      'Accept: text/x-learn',
+      '-H',
+      'Cookie: secret=hunter2',
+      `${demo.url}/learn/http2?from=test`,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const html = r.stdout.toString('utf8');
+    expect(html).toContain('fetched this page over <b>HTTP/1.1</b>');
+    expect(html).not.toContain('hunter2'); // cookies are never printed
+    // (a) HTTP/1.1: the bytes as sent, CR LF shown at each line end.
+    const h1 = byId(html, 'h1-bytes');
+    expect(h1).toBe(
+      [
+        'GET /learn/http2?from=test HTTP/1.1',
+        `Host: ${demo.host}:${demo.port}`,
+        'User-Agent: learner/1.0 (test)',
+        'Accept: text/x-learn',
+        '',
+      ]
+        .map((l) => `${l}\\r\\n`)
+        .join('\n'),
+    );
+    // (b) HTTP/2: the HEADERS frame's bytes, read back with a real HPACK decoder.
+    const frame = octets(byId(html, 'h2-headers'));
+    expect([...frame.subarray(3, 9)]).toEqual([0x01, 0x05, 0, 0, 0, 1]); // HEADERS, END_STREAM|END_HEADERS, stream 1
+    expect((frame[0]! << 16) | (frame[1]! << 8) | frame[2]!).toBe(frame.length - 9);
+    expect(new HpackDecoder().decode(frame.subarray(9))).toEqual([
+      ':method',
+      'GET',
+      ':scheme',
+      'http',
+      ':authority',
+      `${demo.host}:${demo.port}`,
+      ':path',
+      '/learn/http2?from=test',
+      'user-agent',
+      'learner/1.0 (test)',
+      'accept',
+      'text/x-learn',
+    ]);
+    expect(byId(html, 'h2-decoded')).toContain('user-agent: learner/1.0 (test)');
+    // HPACK: the same request again on the same connection is smaller.
+    const first = Number(byId(html, 'hpack-first'));
+    const second = Number(byId(html, 'hpack-second'));
+    expect(first).toBe(frame.length - 9);
+    expect(second).toBeGreaterThan(0);
+    expect(second).toBeLessThan(first);
+    expect(Number(byId(html, 'size-http1'))).toBe(
+      Buffer.byteLength(h1.replaceAll('\\r\\n\n', '\r\n').replaceAll('\\r\\n', '\r\n')),
+    );
+    // The DATA frames add up to this very page, the last one with END_STREAM.
+    const data = [...html.matchAll(/DATA \d+: (\d+) bytes of the page/g)].map((m) => Number(m[1]));
+    expect(data.length).toBeGreaterThan(0);
+    expect(data.reduce((a, b) => a + b, 0)).toBe(r.stdout.length);
+    expect([...octets(byId(html, 'h2-data-last').split('\n')[0]!).subarray(3, 5)]).toEqual([0x00, 0x01]); // DATA, END_STREAM
+  });
+
+  it('over h2c: the page says HTTP/2, and shows the fields as they arrived (lower-case names)', async () => {
+    const r = await curl(['--http2-prior-knowledge', '-A', 'learner/2.0', `${demo.url}/learn/http2`]);
+    expect(r.code, r.stderr).toBe(0);
+    const html = r.stdout.toString('utf8');
+    expect(html).toContain('fetched this very page over <b>HTTP/2</b> (h2c');
+    const h1 = byId(html, 'h1-bytes');
+    expect(h1).toContain(`Host: ${demo.host}:${demo.port}\\r\\n`);
+    expect(h1).toContain('user-agent: learner/2.0\\r\\n');
+  });
+
+  it("every file the chapter links answers under /learn/source/, packages/http2's included", async () => {
+    const chapter = CHAPTERS.find((c) => c.slug === 'http2')!;
+    expect(chapter.sources).toContain('packages/http2/src/_hpack.ts');
+    for (const path of chapter.sources) {
+      const res = await fetch(`${demo.url}/learn/source/${path}`);
+      expect(res.status, path).toBe(200);
+      expect(await res.text(), path).toContain(path);
+    }
   });
 });

@@ -100,7 +100,7 @@ describe('TLS', () => {
     );
     const demo = await startDemo(['--port', '0', '--tls-cert', cert, '--tls-key', key]);
     try {
-      expect(demo.line).toMatch(/^listening on https:\/\/127\.0\.0\.1:\d+$/);
+      expect(demo.line).toMatch(/^listening on https:\/\/127\.0\.0\.1:\d+ \(HTTP\/1\.1 and h2\)$/);
       const r = await curl(['-i', '--cacert', cert, `${demo.url}/hello`]);
       expect(r.code, r.stderr).toBe(0);
       const res = splitResponse(r.stdout);
@@ -125,7 +125,7 @@ describe('--workers 2', () => {
   it('prints one line, serves from both workers, shows both in /live, and drains on SIGTERM', async () => {
     const demo = await startDemo(['--port', '0', '--workers', '2']);
     try {
-      expect(demo.line).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+$/);
+      expect(demo.line).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+ \(HTTP\/1\.1 and h2c\)$/);
       // Fresh connections until both workers have answered (bounded).
       const pids = new Set<number>();
       for (let i = 0; i < 60 && pids.size < 2; i++) {
