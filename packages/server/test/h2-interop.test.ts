@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
@@ -41,11 +41,17 @@ function bigChunk(i: number): Uint8Array {
   for (let j = 0; j < BIG_CHUNK; j++) c[j] = (i * 31 + j * 7) & 0xff;
   return c;
 }
+let bigDigest = '';
 function bigHash(): string {
+  if (bigDigest !== '') return bigDigest;
   const h = createHash('sha256');
   for (let i = 0; i < BIG_CHUNKS; i++) h.update(bigChunk(i));
-  return h.digest('hex');
+  bigDigest = h.digest('hex');
+  return bigDigest;
 }
+
+/** 256 KiB, deterministic: several times the client windows used below. */
+const MEDIUM = new Uint8Array(256 * 1024).map((_, i) => (i * 11 + (i >> 8)) & 0xff);
 
 /** What the streaming handlers report back to a test (set by the test before the request). */
 let probe: { aborted: Deferred<string>; sourceClosed: Deferred<number>; entered: Deferred; gate: Deferred } =
@@ -116,6 +122,9 @@ router.add('GET', '/big', async (_req, res) => {
       for (let i = 0; i < BIG_CHUNKS; i++) yield bigChunk(i);
     })(),
   );
+});
+router.add('GET', '/medium', (_req, res) => {
+  res.header('content-type', 'application/octet-stream').send(MEDIUM);
 });
 router.add('GET', '/endless', async (req, res) => {
   const p = probe;
@@ -359,6 +368,19 @@ describe('curl', () => {
     }
   });
 
+  it('a 20 MiB streamed download arrives intact over both', async () => {
+    for (const t of targets()) {
+      const file = join(dir, 'download.bin');
+      const r = await run(
+        'curl',
+        ['-sS', ...t.args, '-o', file, '-w', '%{http_version} %{http_code}', `${t.base}/big`],
+        20_000,
+      );
+      expect(r.out, t.name).toBe('2 200');
+      expect(sha256(readFileSync(file)), t.name).toBe(bigHash());
+    }
+  });
+
   it('HEAD has the GET head and no body; a path no route knows is 404', async () => {
     for (const t of targets()) {
       const head = await run('curl', ['-sS', '-I', ...t.args, `${t.base}/hello`]);
@@ -447,6 +469,34 @@ describe('nghttp and h2load', () => {
     expect(verbose.out).toMatch(/recv \(stream_id=13\) :status: 200/);
     const body = await run('nghttp', ['-d', file, `${plain.url}/digest`]);
     expect(JSON.parse(body.out)).toEqual({ length: data.length, sha256: sha256(data), version: '2.0' });
+  });
+
+  it('nghttp with a 1 KiB stream window: the server sends within it and refills on WINDOW_UPDATE', async () => {
+    const { code, out } = await run('nghttp', ['-nv', '-w', '10', '-W', '16', `${plain.url}/medium`]);
+    expect(code).toBe(0);
+    expect(out).toMatch(/recv \(stream_id=13\) :status: 200/);
+    let total = 0;
+    let frames = 0;
+    for (const m of out.matchAll(/recv DATA frame <length=(\d+), flags=0x0([01]), stream_id=13>/g)) {
+      const n = Number(m[1]);
+      expect(n).toBeLessThanOrEqual(1023);
+      total += n;
+      frames++;
+    }
+    expect(total).toBe(MEDIUM.length);
+    expect(frames).toBeGreaterThanOrEqual(Math.ceil(MEDIUM.length / 1023));
+    expect(out).toMatch(/send WINDOW_UPDATE frame <length=4, flags=0x00, stream_id=13>/);
+    expect(out).toMatch(/recv DATA frame <length=\d+, flags=0x01, stream_id=13>\s+; END_STREAM/);
+  });
+
+  it('h2load over TLS (ALPN h2), 256 KiB responses, 10 streams at a time: all complete', async () => {
+    const url = `https://127.0.0.1:${secure.port}/medium`;
+    const { out } = await run('h2load', ['-n', '200', '-c', '2', '-m', '10', url], 20_000);
+    expect(out).toContain('Application protocol: h2');
+    expect(out).toMatch(
+      /requests: 200 total, 200 started, 200 done, 200 succeeded, 0 failed, 0 errored, 0 timeout/,
+    );
+    expect(out).toContain(`${200 * MEDIUM.length}) data`);
   });
 
   it('h2load -n 2000 -c 4 -m 8 over h2c: every request succeeds', async () => {
