@@ -586,7 +586,13 @@ export class Http2ServerConnection {
     const priority = (flags & Flag.PRIORITY) !== 0;
     if (priority) {
       if (end - start < 5) {
-        this.fail(new Http2Error(Http2ErrorCode.H2_FRAME_SIZE, 'HEADERS too short for its priority'));
+        // The frame holds the pad length and priority fields, but the padding eats into them: a
+        // PROTOCOL_ERROR (RFC 9113 section 6.2); a frame too short for them is FRAME_SIZE_ERROR.
+        this.fail(
+          (flags & Flag.PADDED) !== 0 && length >= 6
+            ? new Http2Error(Http2ErrorCode.H2_BAD_PADDING, 'Padding exceeds the frame payload')
+            : new Http2Error(Http2ErrorCode.H2_FRAME_SIZE, 'HEADERS too short for its priority'),
+        );
         return;
       }
       start += 5;
