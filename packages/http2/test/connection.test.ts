@@ -186,6 +186,17 @@ group('frame size and stream id rules (RFC 9113 section 6)', () => {
       1,
     ],
     [
+      'HEADERS padded with PRIORITY, the padding eating into the priority fields',
+      frame(
+        FrameType.HEADERS,
+        Flag.PADDED | Flag.PRIORITY | Flag.END_HEADERS,
+        1,
+        Uint8Array.of(3, 0, 0, 0, 0, 0, 0x82),
+      ),
+      'H2_BAD_PADDING',
+      1,
+    ],
+    [
       'HEADERS with PRIORITY shorter than 5 bytes',
       frame(FrameType.HEADERS, Flag.PRIORITY | Flag.END_HEADERS, 1, new Uint8Array(4)),
       'H2_FRAME_SIZE',
