@@ -49,6 +49,37 @@ function refusedStatus(err: Http2Error): number {
   }
 }
 
+/**
+ * RFC 9113 section 8.2.3: a client may split `cookie` into several fields (one per cookie, for
+ * better compression); they are joined with `; ` into one, in place of the first, so that
+ * `req.header('cookie')` reads every cookie as over HTTP/1.1. `raw` is returned when it has at most one.
+ */
+function joinCookies(raw: string[]): string[] {
+  let first = -1;
+  let more = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i] !== 'cookie') continue;
+    if (first < 0) first = i;
+    else more = true;
+  }
+  if (!more) return raw;
+  const out: string[] = [];
+  let joined = '';
+  let at = -1;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i] !== 'cookie') out.push(raw[i]!, raw[i + 1]!);
+    else {
+      joined = joined === '' ? raw[i + 1]! : `${joined}; ${raw[i + 1]}`;
+      if (i === first) {
+        at = out.length + 1;
+        out.push('cookie', '');
+      }
+    }
+  }
+  out[at] = joined;
+  return out;
+}
+
 /** One stream: the response writer's field sink and the request's body owner. @internal */
 export class H2Exchange implements FieldSink, RequestOwner {
   readonly session: H2Session;
@@ -297,7 +328,7 @@ export class H2Session implements Http2Handlers, HandlerHost<H2Exchange>, Flusha
     this.conn.idle = false;
     const ex = new H2Exchange(this, id);
     const fields = head.fields;
-    const raw = head.fieldsStart === 0 ? fields : fields.slice(head.fieldsStart);
+    const raw = joinCookies(head.fieldsStart === 0 ? fields : fields.slice(head.fieldsStart));
     let host: string | null = head.authority !== '' ? head.authority : null;
     if (host === null)
       for (let i = 0; i < raw.length; i += 2)
@@ -368,7 +399,6 @@ export class H2Session implements Http2Handlers, HandlerHost<H2Exchange>, Flusha
     if (ex === undefined) return;
     this.streams.delete(id);
     if (this.streams.size === 0) {
-      this.conn.idle = true;
       this.idleSince = this.clock.now;
     }
     const req = ex.req;
@@ -391,7 +421,6 @@ export class H2Session implements Http2Handlers, HandlerHost<H2Exchange>, Flusha
   private reset(ex: H2Exchange, code: number, why: string): void {
     this.h2.resetStream(ex.id, code);
     if (this.streams.delete(ex.id) && this.streams.size === 0) {
-      this.conn.idle = true;
       this.idleSince = this.clock.now;
     }
     ex.abort(new ServerError(ServerErrorCode.ABORTED, why));
@@ -550,6 +579,11 @@ export class H2Session implements Http2Handlers, HandlerHost<H2Exchange>, Flusha
       while (!this.h2.flush() && !this.blocked) {}
       this.conn.uncork();
     }
+    // Only now, with the batch handed over, may the transport hear that the connection is idle: a
+    // graceful close ends an idle connection at once, which inside the batch would lose its bytes.
+    // While our own GOAWAY shutdown runs, the session ends the connection itself when it is done.
+    const idle = this.streams.size === 0 && !this.h2.goingAway;
+    if (idle !== this.conn.idle) this.conn.idle = idle;
     if (this.closing || this.h2.closed) this.finish();
   }
 
