@@ -32,6 +32,7 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const EXAMPLE_PACKAGES = [
   'transport',
   'http-parser',
+  'http2',
   'response',
   'router',
   'server',
