@@ -678,6 +678,8 @@ function framingText(e: InspectorEntry): string {
       return `Content-Length: ${e.request.contentLength}`;
     case 'none':
       return 'no body (neither Content-Length nor Transfer-Encoding)';
+    case 'http2':
+      return 'HTTP/2 frames: DATA frames until one flagged END_STREAM';
     default:
       return 'none: the head was refused';
   }
@@ -692,9 +694,12 @@ export function inspectEntry(e: InspectorEntry): InspectEntry {
   const r = e.request;
   const headParsed = r.framing !== 'unknown';
   const events: string[] = [];
+  const h2 = e.http2;
   if (headParsed)
     events.push(
-      `head ${r.method} ${r.target} HTTP/${r.version} (${r.headers.length} fields, keep-alive ${r.keepAlive ? 'yes' : 'no'})`,
+      h2 !== null
+        ? `head ${r.method} ${r.target} HTTP/2 (${r.headers.length} fields, stream ${h2.streamId})`
+        : `head ${r.method} ${r.target} HTTP/${r.version} (${r.headers.length} fields, keep-alive ${r.keepAlive ? 'yes' : 'no'})`,
     );
   // A request with an Upgrade that reached the handler is one the server declined (RFC 9110
   // section 7.8): the protocols it takes go to `onUpgrade`, never to a handler.
@@ -735,5 +740,21 @@ export function inspectEntry(e: InspectorEntry): InspectEntry {
         }
       : null,
     responseHead: res?.head ?? null,
+    http2:
+      h2 === null
+        ? null
+        : {
+            streamId: h2.streamId,
+            framesTotal: h2.framesTotal,
+            frames: h2.frames.map((f) => ({
+              direction: f.direction,
+              type: f.typeName,
+              flags: f.flagNames,
+              length: f.length,
+              fields: f.fields,
+              bytes: f.bytes,
+              hidden: f.hidden,
+            })),
+          },
   };
 }

@@ -462,6 +462,60 @@ export interface InspectEntry {
    * flows); for a request the server refused, the head of its canned answer; null before that.
    */
   responseHead: string | null;
+  /** For an HTTP/2 request: the frames of its stream, both ways (from `strata:http2:frame`); else null. */
+  http2: {
+    streamId: number;
+    /** Frames seen on the stream (more than `frames` keeps past the inspector's bound). */
+    framesTotal: number;
+    frames: {
+      direction: 'in' | 'out';
+      /** `HEADERS`, `DATA`, ... */
+      type: string;
+      /** `END_STREAM|END_HEADERS`, or `''`. */
+      flags: string;
+      length: number;
+      /** The decoded header list on the frame that ends a header block, secrets masked; else null. */
+      fields: [string, string][] | null;
+      /** The frame's first bytes (header, then payload; at most 256), decoded latin1; null when hidden. */
+      bytes: string | null;
+      hidden: string | null;
+    }[];
+  } | null;
+}
+
+/** `00 00 1d 01 05`: a latin1 string's bytes in hex, 16 to a line. */
+function hexBytes(bytes: string): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) {
+    if (i > 0) out += i % 16 === 0 ? '\n' : ' ';
+    out += bytes.charCodeAt(i).toString(16).padStart(2, '0');
+  }
+  return out;
+}
+
+/** An HTTP/2 entry's frames, in the order read and written: the transport and HTTP/2 layers' view. */
+function framesSection(h2: NonNullable<InspectEntry['http2']>): string {
+  const rows = h2.frames
+    .map((f) => {
+      const fields =
+        f.fields === null
+          ? ''
+          : `<pre class="h2-fields">${f.fields.map(([n, v]) => `${escapeHtml(n)}: ${escapeHtml(v)}`).join('\n')}</pre>`;
+      const bytes =
+        f.bytes === null
+          ? `<span class="muted">bytes ${escapeHtml(f.hidden ?? 'hidden')}</span>`
+          : `<pre class="h2-bytes">${hexBytes(f.bytes)}</pre>`;
+      return `<tr><td>${f.direction === 'in' ? 'client &rarr;' : '&larr; server'}</td><td><b>${escapeHtml(f.type)}</b></td><td><code>${escapeHtml(f.flags === '' ? '-' : f.flags)}</code></td><td class="num">${f.length}</td><td>${fields}${bytes}</td></tr>`;
+    })
+    .join('\n');
+  const cut =
+    h2.framesTotal > h2.frames.length
+      ? `<p class="muted">${h2.frames.length} of ${h2.framesTotal} frames kept</p>`
+      : '';
+  return `<p class="muted">HTTP/2, stream ${h2.streamId}: no text lines, binary frames (a 9-byte header, then the
+payload; header blocks HPACK-coded, shown decoded). <a href="/learn/http2">What the frames mean</a>.</p>
+<div class="scroll"><table class="h2-frames"><tr><th>way</th><th>frame</th><th>flags</th><th>length</th><th>decoded / first bytes</th></tr>
+${rows}</table></div>${cut}`;
 }
 
 function responseSection(e: InspectEntry): string {
@@ -589,8 +643,13 @@ export function inspectPage(
 <summary><b>#${e.id}</b> <code>${escapeHtml(firstLine(e))}</code> → <b>${status}</b>
 <span class="muted">${escapeHtml(e.time)} · from ${escapeHtml(e.remote)}${size}${timing}</span></summary>
 <div class="layers">
-<div><h3>1. transport: bytes received</h3>
-${e.received === null ? `<p class="muted unobserved">${escapeHtml(e.unobserved ?? 'not observed')}</p>` : `<pre class="wire-in">${showWire(e.received)}</pre>`}</div>
+${
+  e.http2 !== null
+    ? `<div><h3>1. transport and http2: the frames of this stream</h3>
+${framesSection(e.http2)}</div>`
+    : `<div><h3>1. transport: bytes received</h3>
+${e.received === null ? `<p class="muted unobserved">${escapeHtml(e.unobserved ?? 'not observed')}</p>` : `<pre class="wire-in">${showWire(e.received)}</pre>`}</div>`
+}
 <div><h3>2. http-parser: head, body and framing</h3>
 <p>${e.parserEvents.map((ev) => `<span class="tag">${escapeHtml(ev)}</span>`).join('')}</p>
 <p>framing: <b class="framing">${escapeHtml(e.framing)}</b></p></div>
@@ -623,7 +682,7 @@ function firstLine(e: InspectEntry): string {
     const end = e.received.indexOf('\r\n');
     return end === -1 ? e.received.slice(0, 80) : e.received.slice(0, end);
   }
-  const head = /^head (\S+ \S+ HTTP\/1\.\d)/.exec(e.parserEvents[0] ?? '');
+  const head = /^head (\S+ \S+ HTTP\/(?:1\.\d|2))/.exec(e.parserEvents[0] ?? '');
   return head === null ? '' : head[1]!;
 }
 

@@ -89,6 +89,55 @@ describe('h2c on the plain port (HTTP/2 by prior knowledge)', () => {
   });
 });
 
+describe('the inspector on HTTP/2 requests', () => {
+  it('an h2c request is shown as the frames of its stream: HEADERS in with its decoded fields, HEADERS and DATA out', async () => {
+    const demo = await startDemo(['--port', '0', '--inspector', 'on']);
+    try {
+      const r = await curl(['--http2-prior-knowledge', '-A', 'inspected/1.0', `${demo.url}/hello`]);
+      expect(r.stdout.toString()).toBe('Hello, World!');
+      type Frame = {
+        direction: string;
+        type: string;
+        flags: string;
+        length: number;
+        fields: [string, string][] | null;
+      };
+      type Entry = {
+        parserEvents: string[];
+        framing: string;
+        http2: { streamId: number; frames: Frame[] } | null;
+      };
+      // The entry is complete once the response's last frame went out (bounded wait).
+      let entry: Entry | undefined;
+      for (let i = 0; i < 100 && entry?.http2?.frames.some((f) => f.type === 'DATA') !== true; i++) {
+        const json = (await (await fetch(`${demo.url}/inspect.json`)).json()) as { entries: Entry[] };
+        entry = json.entries.find((e) => e.parserEvents[0]?.startsWith('head GET /hello HTTP/2'));
+        if (entry?.http2?.frames.some((f) => f.type === 'DATA') !== true)
+          await new Promise((ok) => setTimeout(ok, 20));
+      }
+      expect(entry, 'the h2 entry').toBeDefined();
+      expect(entry!.framing).toContain('HTTP/2 frames');
+      const frames = entry!.http2!.frames;
+      expect(entry!.http2!.streamId).toBe(1);
+      const request = frames.find((f) => f.direction === 'in' && f.type === 'HEADERS')!;
+      expect(request.flags).toBe('END_STREAM|END_HEADERS');
+      expect(request.fields).toContainEqual([':path', '/hello']);
+      expect(request.fields).toContainEqual(['user-agent', 'inspected/1.0']);
+      const response = frames.find((f) => f.direction === 'out' && f.type === 'HEADERS')!;
+      expect(response.fields).toContainEqual([':status', '200']);
+      const data = frames.filter((f) => f.direction === 'out' && f.type === 'DATA');
+      expect(data.reduce((n, f) => n + f.length, 0)).toBe(13);
+      expect(data.at(-1)!.flags).toContain('END_STREAM');
+      const page = await (await fetch(`${demo.url}/inspect`)).text();
+      expect(page).toContain('<code>GET /hello HTTP/2</code>');
+      expect(page).toContain('HTTP/2, stream 1');
+      expect(page).toContain('user-agent: inspected/1.0');
+    } finally {
+      await demo.stop();
+    }
+  });
+});
+
 describe('h2 over TLS (ALPN), next to HTTP/1.1 on the same port', () => {
   let dir: string;
   let demo: Demo;

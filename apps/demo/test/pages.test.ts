@@ -27,6 +27,7 @@ const entry = (received: string): InspectEntry => ({
   response: { status: 404, headers: [['Content-Type', 'text/plain; charset=utf-8']], bodyBytes: 9, ms: 0.1 },
   responseHead:
     'HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 9\r\n\r\n',
+  http2: null,
 });
 
 const ON: RecordingState = { mode: 'on', on: true, watchers: 0, tls: false, workers: 0 };
@@ -98,6 +99,54 @@ describe('pages', () => {
     expect(inspectPage([pending], 20, 1, ON)).toContain('no response yet');
     const refused = { ...entry('BAD\r\n'), route: null, responseHead: null };
     expect(inspectPage([refused], 20, 1, ON)).toContain('canned error response');
+  });
+
+  it('an HTTP/2 entry shows its stream: each frame both ways, flags, lengths, decoded fields escaped, bytes in hex', () => {
+    const h2: InspectEntry = {
+      ...entry(''),
+      received: null,
+      receivedBytes: null,
+      parserEvents: ['head GET /<x> HTTP/2 (1 fields, stream 1)', 'message complete'],
+      http2: {
+        streamId: 1,
+        framesTotal: 3,
+        frames: [
+          {
+            direction: 'in',
+            type: 'HEADERS',
+            flags: 'END_STREAM|END_HEADERS',
+            length: 4,
+            fields: [
+              [':path', '/<x>'],
+              ['user-agent', 'a&b'],
+            ],
+            bytes: '\x00\x00\x04\x01\x05\x00\x00\x00\x01\x82\x86\x84\x41',
+            hidden: null,
+          },
+          {
+            direction: 'out',
+            type: 'HEADERS',
+            flags: 'END_HEADERS',
+            length: 1,
+            fields: [[':status', '404']],
+            bytes: null,
+            hidden: 'masked',
+          },
+        ],
+      },
+    };
+    const html = inspectPage([h2], 20, 1, ON);
+    expect(html).toContain('<code>GET /&lt;x&gt; HTTP/2</code>');
+    expect(html).toContain('1. transport and http2: the frames of this stream');
+    expect(html).toContain('HTTP/2, stream 1');
+    expect(html).toContain(
+      '<td>client &rarr;</td><td><b>HEADERS</b></td><td><code>END_STREAM|END_HEADERS</code></td><td class="num">4</td>',
+    );
+    expect(html).toContain(':path: /&lt;x&gt;\nuser-agent: a&amp;b');
+    expect(html).toContain('<pre class="h2-bytes">00 00 04 01 05 00 00 00 01 82 86 84 41</pre>');
+    expect(html).toContain('bytes masked');
+    expect(html).toContain('2 of 3 frames kept');
+    expect(html).not.toContain('<h3>1. transport: bytes received</h3>');
   });
 
   it('says when and why the inspector records, and what recording costs', () => {
