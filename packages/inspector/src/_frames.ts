@@ -124,7 +124,7 @@ export class H2Stream {
   bytesIn = 0;
   /** The decoded request header list (masked), once its first header block ended. */
   head: [string, string][] | null = null;
-  /** The request has been given to an entry (or refused): it is not the `opened` stream again. */
+  /** The request has been given to an entry (or refused). */
   claimed = false;
   constructor(id: number) {
     this.data = { streamId: id, frames: [], framesTotal: 0 };
@@ -142,8 +142,6 @@ interface Held {
 export class H2Conn {
   readonly info: InspectedConnection;
   readonly streams = new Map<number, H2Stream>();
-  /** The stream whose request head just ended: the request start that follows is its request. */
-  opened: H2Stream | null = null;
   /** Frames of a header block not ended yet, per direction (in, out). */
   private readonly heldIn: Held[] = [];
   private readonly heldOut: Held[] = [];
@@ -207,7 +205,6 @@ export class H2Conn {
       this.streams.set(id, s);
       if (this.streams.size > MAX_TRACKED_STREAMS) {
         const oldest = this.streams.keys().next().value as number;
-        if (this.opened === this.streams.get(oldest)) this.opened = null;
         this.streams.delete(oldest);
       }
     }
@@ -236,10 +233,7 @@ export class H2Conn {
       if (hide !== null) frame.hidden = hide;
       else this.show(frame, m.bytes, s);
       // A request head: the first block the client sends on a stream.
-      if (m.direction === 'in' && s.head === null && frame.fields !== null) {
-        s.head = frame.fields;
-        if (!s.claimed) this.opened = s;
-      }
+      if (m.direction === 'in' && s.head === null && frame.fields !== null) s.head = frame.fields;
     }
 
     const e = s.entry;
@@ -254,7 +248,6 @@ export class H2Conn {
   close(): void {
     this.info.open = false;
     this.streams.clear();
-    this.opened = null;
     this.heldIn.length = 0;
     this.heldOut.length = 0;
   }

@@ -318,12 +318,11 @@ export class Recorder {
     if (e !== null || m.streamId === 0) this.options.changed();
   }
 
-  /** An HTTP/2 request reached its handler: its stream is the one whose request head just ended. */
+  /** An HTTP/2 request reached its handler: its stream is `req.streamId`. */
   private startH2(ctx: RequestTraceContext, rec: Rec | null): void {
     const h = this.h2conns.get(ctx.connectionId);
-    const s = h?.opened ?? null;
     const req = ctx.request;
-    if (h !== undefined) h.opened = null;
+    const s = h?.streams.get(req.streamId) ?? null;
     if (s === null || s.claimed || methodOf(s.head) !== req.method) {
       if (rec !== null) rec.entry.request.unobserved = UNOBSERVED_H2;
       return;
@@ -532,8 +531,8 @@ export class Recorder {
    * entry with the code, the engine's words, and the stream's frames when it names one.
    */
   private refusedH2(msg: RequestRefusedMessage, h: H2Conn): void {
-    const err = msg.error as { streamId?: unknown; message?: unknown } | null;
-    const streamId = typeof err?.streamId === 'number' ? err.streamId : 0;
+    const err = msg.error as { message?: unknown } | null;
+    const streamId = msg.streamId;
     const s = streamId > 0 ? h.streams.get(streamId) : undefined;
     const head = s?.head ?? null;
     const entry: InspectorEntry = {
@@ -570,7 +569,6 @@ export class Recorder {
     if (s !== undefined && s.entry === null && !s.ignored) {
       s.claimed = true;
       s.entry = entry;
-      if (h.opened === s) h.opened = null;
     }
     this.open(entry);
   }

@@ -953,6 +953,7 @@ export class ConnState implements Flushable {
         status,
         code: (error as { code?: string }).code ?? 'ERR_UNKNOWN',
         offset: error instanceof HttpParseError ? error.offset : -1,
+        streamId: 0,
         error,
       };
       refusedChannel.publish(msg);

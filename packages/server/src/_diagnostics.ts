@@ -72,8 +72,10 @@ export interface RequestRefusedMessage {
   remotePort: number;
   /** The status the engine answered with (400, 408, 413, 431, 501, 505, ...). */
   status: number;
-  /** The error's stable code (`HPE_*` from the parser, or `ERR_*` from the server). */
+  /** The error's stable code (`HPE_*` from the parser, `ERR_*` from the server, `H2_*` over HTTP/2). */
   code: string;
+  /** The HTTP/2 stream refused; 0 over HTTP/1.x and for an HTTP/2 connection error. */
+  streamId: number;
   /** For a parse error, the stream offset of the offending byte on this connection; else -1. */
   offset: number;
   error: Error;

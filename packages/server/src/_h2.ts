@@ -351,6 +351,7 @@ export class H2Session implements Http2Handlers, HandlerHost<H2Exchange>, Flusha
       cfg.trust,
       cfg.bodyLimit,
     );
+    req._stream = id;
     ex.req = req;
     const res = new ResponseWriter(ex, {
       method: head.method,
@@ -462,6 +463,7 @@ export class H2Session implements Http2Handlers, HandlerHost<H2Exchange>, Flusha
       status,
       code: error.code,
       offset: -1,
+      streamId: error.streamId,
       error,
     };
     refusedChannel.publish(msg);

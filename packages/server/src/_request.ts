@@ -109,6 +109,8 @@ export class ServerRequest {
   private _pathEnd = -2;
   private _pathStart = 0;
   private _forwarded: ForwardedInfo | null = null;
+  /** @internal the HTTP/2 stream id (0 over HTTP/1.x). */
+  _stream = 0;
 
   /** @internal */
   constructor(
@@ -236,6 +238,11 @@ export class ServerRequest {
    */
   get ip(): string {
     return this._fwd().ip;
+  }
+
+  /** The HTTP/2 stream this request came on (odd, from 1); 0 over HTTP/1.x. */
+  get streamId(): number {
+    return this._stream;
   }
 
   /** `'https'` or `'http'`: TLS on this connection, or the trusted proxy's `proto` / `X-Forwarded-Proto`. */

@@ -6,6 +6,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { subscribe, tracingChannel, unsubscribe } from 'node:diagnostics_channel';
+import http2 from 'node:http2';
 import { type ParseErrorMessage, ParserChannel } from '@strata/http-parser';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -178,7 +179,60 @@ describe('strata:server:* channels', () => {
     server = s.server;
     const r = await raw(s.port, ['GET / HTTP/1.1\r\n'], { timeoutMs: 1500 });
     expect(statuses(r.text)).toEqual([408]);
-    expect(refused[0]).toMatchObject({ status: 408, code: 'ERR_HEADERS_TIMEOUT', offset: -1 });
+    expect(refused[0]).toMatchObject({ status: 408, code: 'ERR_HEADERS_TIMEOUT', offset: -1, streamId: 0 });
+  });
+});
+
+describe('the same channels over HTTP/2', () => {
+  it('request, response.finish and request.refused carry the stream (req.streamId, streamId)', async () => {
+    const started: string[] = [];
+    const finishes: ResponseFinishMessage[] = [];
+    const refused: RequestRefusedMessage[] = [];
+    const trace = tracingChannel<unknown, RequestTraceContext>(ServerChannel.REQUEST);
+    const handlers = {
+      start: (c: RequestTraceContext) => started.push(`${c.request.streamId} ${c.request.path}`),
+    };
+    trace.subscribe(handlers);
+    cleanups.push(() => trace.unsubscribe(handlers));
+    on(ServerChannel.RESPONSE_FINISH, finishes);
+    on(ServerChannel.REQUEST_REFUSED, refused);
+    const s = await start({
+      handler: (req, res) => void res.send(`${req.httpVersion} ${req.streamId}`),
+      http2: { limits: { maxHeaderListSize: 512 } },
+    });
+    server = s.server;
+    const session = http2.connect(s.url);
+    const get = (headers: http2.OutgoingHttpHeaders) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const st = session.request(headers);
+        let body = '';
+        let status = 0;
+        st.setEncoding('utf8');
+        st.on('response', (h) => (status = Number(h[':status'])));
+        st.on('data', (d: string) => (body += d));
+        st.on('end', () => resolve({ status, body }));
+        st.on('error', reject);
+      });
+    try {
+      expect(await get({ ':path': '/a' })).toEqual({ status: 200, body: '2.0 1' });
+      expect(await get({ ':path': '/b' })).toEqual({ status: 200, body: '2.0 3' });
+      expect((await get({ ':path': '/big', 'x-big': 'y'.repeat(600) })).status).toBe(431);
+    } finally {
+      session.close();
+    }
+    await until(() => finishes.length === 2);
+    expect(started).toEqual(['1 /a', '3 /b']);
+    expect(finishes.map((f) => [f.request?.streamId, f.status, f.aborted])).toEqual([
+      [1, 200, false],
+      [3, 200, false],
+    ]);
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({
+      status: 431,
+      code: 'H2_HEADER_LIST_TOO_LARGE',
+      streamId: 5,
+      offset: -1,
+    });
   });
 });
 
