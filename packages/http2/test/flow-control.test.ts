@@ -334,4 +334,53 @@ describe('scheduling and the send queue', () => {
     d.send(windowUpdate(0, 100));
     expect(d.lines()).toEqual(['HEADERS 1 END_HEADERS [":status","200"]']);
   });
+
+  it('flush hands out a bounded amount of DATA per call: false until everything went', () => {
+    const d = opened({ limits: { streamHighWater: 1 << 22 } }, [4, 0x7fffffff]);
+    d.send(windowUpdate(0, 0x7fffffff - 65_535), new Client().headers(1, GET, { end: true }).take());
+    d.conn.respond(1, 200, [], false);
+    d.conn.sendData(1, body(1 << 20), true);
+    let calls = 0;
+    let sent = 0;
+    for (let done = false; !done && calls < 100; calls++) {
+      done = d.conn.flush();
+      for (const f of d.frames()) if (f.type === 0) sent += f.payload.length;
+      if (!done) expect(d.conn.hasOutput).toBe(true);
+    }
+    expect(calls).toBeGreaterThan(1);
+    expect(sent).toBe(1 << 20);
+    expect(d.conn.hasOutput).toBe(false);
+    expect(d.log.at(-1)).toBe('close 1 ok');
+  });
+});
+
+describe('HPACK table sizes', () => {
+  it('the client SETTINGS_HEADER_TABLE_SIZE 0: our blocks use no dynamic table', () => {
+    const d = opened({}, [1, 0]);
+    const c = new Client();
+    d.send(c.headers(1, GET, { end: true }).headers(3, GET, { end: true }).take());
+    d.conn.respond(1, 200, ['x-custom', 'value-1'], true);
+    d.conn.respond(3, 200, ['x-custom', 'value-1'], true);
+    d.conn.flush();
+    const heads = d.frames().filter((f) => f.type === 1);
+    expect(heads.map((f) => f.fields)).toEqual([
+      [':status', '200', 'x-custom', 'value-1'],
+      [':status', '200', 'x-custom', 'value-1'],
+    ]);
+    // Not one indexed octet the second time: nothing was inserted.
+    expect(heads[1]!.payload.length).toBe(heads[0]!.payload.length - 1);
+  });
+
+  it('our smaller HEADER_TABLE_SIZE applies once acknowledged: the client must open with a size update', () => {
+    const d = opened({ limits: { headerTableSize: 256 } });
+    const c = new Client();
+    c.encoder.setMaxTableSize(256); // what a client does on reading our SETTINGS
+    d.send(c.headers(1, GET, { end: true }).take());
+    expect(d.log.at(-1)).toMatch(/^request 1 GET/);
+    const stale = new Client(); // a client that ignores our setting
+    stale.block(['x-fill', 'f'.repeat(300)]);
+    const e = opened({ limits: { headerTableSize: 256 } });
+    e.send(stale.headers(1, GET, { end: true }).take());
+    expect(e.log).toEqual(['error H2_COMPRESSION 9']);
+  });
 });
