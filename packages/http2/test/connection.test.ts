@@ -584,6 +584,12 @@ group('stream states (RFC 9113 section 5.1)', () => {
     expect(r.out).toEqual(OPEN);
   });
 
+  it('DATA after the client reset the stream: connection error STREAM_CLOSED', () => {
+    const input = start().headers(1, post()).raw(rstStream(1, ErrorCode.CANCEL)).data(1, 'late').bytes();
+    const r = connError(input, 'H2_STREAM_CLOSED', 5);
+    expect(r.log.slice(1)).toEqual(['close 1 H2_STREAM_CLOSED 8', 'error H2_STREAM_CLOSED 5']);
+  });
+
   it('DATA and trailers the client sent before our RST_STREAM reached it are ignored', () => {
     // The response ends before the request body: RST_STREAM NO_ERROR (RFC 9113 section 8.1).
     const first = start().headers(1, post());
@@ -1020,53 +1026,83 @@ group('property: any chunking gives the events of the whole input', () => {
     fields: fc.array(fc.tuple(token, value), { maxLength: 6 }),
     body: fc.uint8Array({ maxLength: 300 }),
     cuts: fc.array(fc.nat(300), { maxLength: 4 }),
+    pad: fc.option(fc.nat(20), { nil: undefined }),
     trailers: fc.boolean(),
     blockSize: fc.integer({ min: 1, max: 64 }),
   });
-  it('random requests, bodies in random DATA frames, random chunks', () => {
+  /** One step of the client: a whole header block or one DATA frame, or a PING or PRIORITY. */
+  interface Unit {
+    build: (c: Client) => void;
+    line: string | null;
+  }
+  it('random requests, interleaved, bodies in random (padded) DATA frames, random chunks', () => {
     fc.assert(
       fc.property(
         fc.array(request, { minLength: 1, maxLength: 4 }),
+        fc.array(fc.nat(), { maxLength: 40 }),
         fc.array(fc.nat(4_000), { maxLength: 12 }),
-        (reqs, chunkCuts) => {
-          const c = start();
-          const expected: string[] = [];
-          let id = 1;
-          for (const q of reqs) {
+        (reqs, picks, chunkCuts) => {
+          const latin1 = new TextDecoder('latin1');
+          // Each stream's units, in its own order.
+          const queues: Unit[][] = reqs.map((q, i) => {
+            const id = 2 * i + 1;
             const extra = q.fields.flat();
             const bodyless = q.body.length === 0 && !q.trailers;
-            c.split(id, post(q.path, extra), q.blockSize, bodyless);
-            expected.push(
-              `request ${id} POST https example.com ${q.path} cl=-1 end=${bodyless} ${JSON.stringify(extra)}`,
-            );
-            if (!bodyless) {
-              const cuts = [...new Set(q.cuts.filter((x) => x < q.body.length))].sort((a, b) => a - b);
-              let from = 0;
-              const pieces: Uint8Array[] = [];
-              for (const x of [...cuts, q.body.length]) {
-                pieces.push(q.body.subarray(from, x));
-                from = x;
-              }
-              pieces.forEach((p, i) => {
-                const last = i === pieces.length - 1 && !q.trailers;
-                c.data(id, p, last);
-                expected.push(
-                  `data ${id} ${JSON.stringify(new TextDecoder('latin1').decode(p))} end=${last}`,
-                );
-              });
-              if (q.trailers) {
-                c.headers(id, ['x-sum', String(q.body.length)], { end: true });
-                expected.push(`trailers ${id} ["x-sum","${q.body.length}"]`);
-              }
+            const units: Unit[] = [
+              {
+                build: (c) => c.split(id, post(q.path, extra), q.blockSize, bodyless),
+                line: `request ${id} POST https example.com ${q.path} cl=-1 end=${bodyless} ${JSON.stringify(extra)}`,
+              },
+            ];
+            if (bodyless) return units;
+            const cuts = [...new Set(q.cuts.filter((x) => x < q.body.length))].sort((x, y) => x - y);
+            let from = 0;
+            const pieces: Uint8Array[] = [];
+            for (const x of [...cuts, q.body.length]) {
+              pieces.push(q.body.subarray(from, x));
+              from = x;
             }
-            id += 2;
+            pieces.forEach((piece, k) => {
+              const last = k === pieces.length - 1 && !q.trailers;
+              units.push({
+                build: (c) => c.data(id, piece, last, q.pad),
+                line: `data ${id} ${JSON.stringify(latin1.decode(piece))} end=${last}`,
+              });
+            });
+            if (q.trailers) {
+              const t = ['x-sum', String(q.body.length), 'x-path', q.path];
+              units.push({
+                build: (c) => c.split(id, t, q.blockSize, true),
+                line: `trailers ${id} ${JSON.stringify(t)}`,
+              });
+            }
+            return units;
+          });
+          // Interleave: any stream may go next, but streams open in id order.
+          const c = start();
+          const expected: string[] = [];
+          let opened = 0;
+          let turn = 0;
+          for (;;) {
+            const ready: number[] = [];
+            for (let i = 0; i < queues.length; i++) if (queues[i]!.length > 0 && i <= opened) ready.push(i);
+            if (ready.length === 0) break;
+            const pick = picks[turn++] ?? 0;
+            const i = ready[pick % ready.length]!;
+            if (i === opened) opened++;
+            const u = queues[i]!.shift()!;
+            u.build(c);
+            if (u.line !== null) expected.push(u.line);
+            // Now and then a frame that belongs to no request.
+            if (pick % 7 === 3) c.raw(ping(pick & 0xff));
+            if (pick % 11 === 5) c.raw(priority(2 * queues.length + 1, 0));
           }
           const input = c.bytes();
           const whole = new Driver({ limits: { maxEmptyFrames: 1_000 } });
           whole.send(input);
           expect(whole.log).toEqual(expected);
           const chunked = new Driver({ limits: { maxEmptyFrames: 1_000 } });
-          const cuts = [...new Set(chunkCuts.map((x) => x % (input.length + 1)))].sort((a, b) => a - b);
+          const cuts = [...new Set(chunkCuts.map((x) => x % (input.length + 1)))].sort((x, y) => x - y);
           let from = 0;
           for (const x of [...cuts, input.length]) {
             chunked.conn.receive(input.subarray(from, x));
