@@ -194,6 +194,60 @@ describe('the examples, run as their chapters print them', () => {
     }
   });
 
+  it("http2: the chapter's curl and nghttp commands, run as printed: h2c frames, the second HEADERS shorter", async () => {
+    const cmds = await commands('http2');
+    const curlCmd = cmds.find((c) => c.startsWith('curl --http2-prior-knowledge'))!;
+    const h2c = await run('bash', ['-c', curlCmd]);
+    expect(h2c.code, h2c.stderr).toBe(0);
+    expect(h2c.stderr).toMatch(/< HTTP\/2 200/);
+    expect(h2c.stdout).toBe('Hello, World!');
+    const nghttpCmd = cmds.find((c) => c.startsWith('nghttp -nv'))!;
+    const frames = await run('bash', ['-c', nghttpCmd]);
+    expect(frames.code, frames.stderr).toBe(0);
+    expect(frames.stdout).toMatch(/recv SETTINGS frame <length=\d+, flags=0x00, stream_id=0>/);
+    expect(frames.stdout).toMatch(/recv SETTINGS frame <length=0, flags=0x01, stream_id=0>/); // ACK
+    const sent = [
+      ...frames.stdout.matchAll(/send HEADERS frame <length=(\d+), flags=0x\w+, stream_id=(\d+)>/g),
+    ];
+    expect(sent.length).toBe(2);
+    expect(Number(sent[1]![1])).toBeLessThan(Number(sent[0]![1])); // HPACK's dynamic table
+    expect(frames.stdout).toContain(':status: 200');
+    expect(frames.stdout).toMatch(/recv DATA frame <length=13, flags=0x01/); // Hello, World!, END_STREAM
+  });
+
+  it("http2 over TLS: the chapter's curl commands, as printed on the page served over TLS: h2 and http/1.1 by ALPN", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strata-learn-h2-'));
+    let tls: Demo | null = null;
+    try {
+      const make = (await commands('crypto')).find((c) => c.startsWith('openssl req'))!;
+      expect((await run('bash', ['-c', make], { cwd: dir })).code).toBe(0);
+      tls = await startDemo([
+        '--port',
+        '0',
+        '--tls-cert',
+        join(dir, 'cert.pem'),
+        '--tls-key',
+        join(dir, 'key.pem'),
+      ]);
+      const page = await run('curl', ['-sS', '--cacert', 'cert.pem', `${tls.url}/learn/http2`], { cwd: dir });
+      expect(page.stdout).toContain('over <b>HTTP/2</b> (ALPN chose h2 during the TLS handshake)');
+      const cmds = [...page.stdout.matchAll(/<pre class="run">([^<]*)<\/pre>/g)].map((m) =>
+        m[1]!.replaceAll('&lt;', '<').replaceAll('&#39;', "'").replaceAll('&amp;', '&'),
+      );
+      const h2 = await run('bash', ['-c', cmds.find((c) => c.startsWith('curl --http2 '))!], { cwd: dir });
+      expect(h2.code, h2.stderr).toBe(0);
+      expect(h2.stderr).toMatch(/ALPN[^\n]*accepted h2/);
+      expect(h2.stdout).toBe('Hello, World!');
+      const h1 = await run('bash', ['-c', cmds.find((c) => c.startsWith('curl --http1.1 '))!], { cwd: dir });
+      expect(h1.code, h1.stderr).toBe(0);
+      expect(h1.stderr).toMatch(/ALPN[^\n]*accepted http\/1\.1/);
+      expect(h1.stdout).toBe('Hello, World!');
+    } finally {
+      await tls?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('request: the CL+TE request typed into a socket is refused with 400', async () => {
     const cmd = (await commands('request')).find((c) => c.startsWith('bash -c'));
     const out = await run('bash', ['-c', cmd!.slice("bash -c '".length, cmd!.lastIndexOf("'"))]);
