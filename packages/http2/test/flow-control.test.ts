@@ -384,3 +384,36 @@ describe('HPACK table sizes', () => {
     expect(e.log).toEqual(['error H2_COMPRESSION 9']);
   });
 });
+
+describe('bounds, exactly', () => {
+  it('windows may reach 2^31-1 exactly; SETTINGS_MAX_FRAME_SIZE 2^24-1 and INITIAL_WINDOW_SIZE 2^31-1 are accepted', () => {
+    const input = new Client()
+      .preface([5, 16_777_215, 4, 0x7fffffff])
+      .headers(1, GET, { end: true })
+      .raw(windowUpdate(0, 0x7fffffff - 65_535), settings([4, 65_535]), windowUpdate(1, 0x7fffffff - 65_535))
+      .bytes();
+    const r = feedAllWays(input);
+    expect(r.log).toEqual([expect.stringMatching(/^request 1 GET/)]);
+    expect(r.out.slice(3)).toEqual(['SETTINGS 0 ACK']);
+  });
+
+  it('a header list of exactly maxHeaderListSize is accepted; one byte more is answered 431', () => {
+    // GET's fields cost 7+3+32 + 7+5+32 + 5+1+32 = 124; x-pad: 5 + n + 32.
+    const at = (n: number) =>
+      new Client()
+        .preface()
+        .headers(1, [...GET, 'x-pad', 'p'.repeat(n)], { end: true })
+        .bytes();
+    const limits = { maxHeaderListSize: 124 + 37 + 100 };
+    expect(feedAllWays(at(100), { limits }).log[0]).toMatch(/^request 1 GET/);
+    expect(feedAllWays(at(101), { limits }).log[0]).toBe('refused 1 H2_HEADER_LIST_TOO_LARGE 1');
+  });
+
+  it('exactly maxConcurrentStreams streams are served', () => {
+    const c = new Client().preface();
+    for (let id = 1; id <= 5; id += 2) c.headers(id, POST);
+    const r = feedAllWays(c.bytes(), { limits: { maxConcurrentStreams: 3 } });
+    expect(r.log.map((l) => l.slice(0, 9))).toEqual(['request 1', 'request 3', 'request 5']);
+    expect(r.driver.conn.activeStreams).toBe(3);
+  });
+});
