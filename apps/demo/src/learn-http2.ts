@@ -37,6 +37,8 @@ export interface LearnRequest {
   date: string;
   /** Bytes of the response body (the page), for the DATA frames. */
   pageBytes: number;
+  /** A made-up request (LEARN.md's), not one a learner sent: the prose says so. */
+  sample?: boolean;
 }
 
 /** Fields of the learner's request the page shows at most. */
@@ -509,8 +511,9 @@ export function http2Body(r: LearnRequest, esc: (s: string) => string, origin: s
     decodedRows.push(`${esc(w.decoded[i]!)}: ${esc(w.decoded[i + 1]!)}`);
   const headersBytes = w.headers.bytes.length;
   const againBytes = w.again.bytes.length;
-  const via =
-    r.version === '2.0'
+  const via = r.sample
+    ? 'Open this chapter on the running demo to see your own.'
+    : r.version === '2.0'
       ? `Your client fetched this very page over <b>HTTP/2</b>${r.scheme === 'https' ? ' (ALPN chose h2 during the TLS handshake)' : ' (h2c: it started with the preface, by prior knowledge)'}, so the frames below are close to what it really sent.`
       : `Your client fetched this page over <b>HTTP/${esc(r.version)}</b>${r.scheme === 'http' ? ': browsers speak HTTP/2 only over TLS, so over plain <code>http://</code> they stay with HTTP/1.1 (curl and nghttp can speak h2c, HTTP/2 in cleartext, to this same port)' : ''}. The frames below are what the same request becomes in HTTP/2.`;
   const omitted =
@@ -519,7 +522,7 @@ export function http2Body(r: LearnRequest, esc: (s: string) => string, origin: s
       : '';
   return `<p>HTTP/2 (RFC 9113) carries the same requests and responses as HTTP/1.1: the same methods, paths,
 status codes and fields, the same routes in this demo. What changes is how they travel: not as lines of
-text, but as <b>binary frames</b>. Below, one request, yours, the one that asked for this page
+text, but as <b>binary frames</b>. Below, one request, ${r.sample ? "a browser's request for this chapter" : 'yours, the one that asked for this page'}
 (<code>${esc(r.method)} ${esc(r.path)}</code>)${omitted}, written both ways, byte for byte. ${via}</p>
 
 <h3>(a) As HTTP/1.1: text lines</h3>

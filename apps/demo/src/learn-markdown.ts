@@ -37,6 +37,7 @@ const DEFAULT: LearnContext = {
       date: 'Mon, 07 Dec 2026 12:00:00 GMT',
     }),
     pageBytes: 40_000,
+    sample: true,
   },
 };
 
