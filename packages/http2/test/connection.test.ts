@@ -1116,4 +1116,43 @@ group('property: any chunking gives the events of the whole input', () => {
       { numRuns: 150 },
     );
   });
+
+  it('random frames (any type, flags, stream and payload) never throw, and any chunking gives the same result', () => {
+    const anyFrame = fc.record({
+      type: fc.integer({ min: 0, max: 10 }),
+      flags: fc.integer({ min: 0, max: 255 }),
+      stream: fc.constantFrom(0, 1, 2, 3, 5, 0x7fffffff),
+      payload: fc.uint8Array({ maxLength: 40 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(anyFrame, { maxLength: 12 }),
+        fc.array(fc.nat(600), { maxLength: 6 }),
+        (frames, chunkCuts) => {
+          const c = start();
+          for (const f of frames) c.raw(frame(f.type, f.flags, f.stream, f.payload));
+          const input = c.bytes();
+          const whole = new Driver();
+          whole.send(input);
+          whole.conn.checkTimers(20_000, 1_000);
+          whole.conn.flush();
+          const chunked = new Driver();
+          const cuts = [...new Set(chunkCuts.map((x) => x % (input.length + 1)))].sort((x, y) => x - y);
+          let from = 0;
+          for (const x of [...cuts, input.length]) {
+            chunked.conn.receive(input.subarray(from, x));
+            from = x;
+          }
+          chunked.conn.checkTimers(20_000, 1_000);
+          chunked.conn.flush();
+          expect(chunked.log).toEqual(whole.log);
+          expect(chunked.output()).toEqual(whole.output());
+          // Whatever happened, the output is whole frames, and a failed connection ends with GOAWAY.
+          const out = readFrames(whole.output());
+          if (whole.conn.error !== null) expect(out.at(-1)!.type).toBe(FrameType.GOAWAY);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });
