@@ -270,7 +270,7 @@ async function startServer(spec: ServerSpec, scenario: Scenario): Promise<Starte
     const t = setTimeout(() => reject(new Error(`${spec.name}: no READY within 15 s\n${err}`)), 15_000);
     const onData = (): void => {
       // The bench servers print READY PORT; the demo prints its `listening on http://HOST:PORT` line.
-      const m = /READY (\d+)/.exec(out) ?? /^listening on https?:\/\/.*:(\d+)$/m.exec(out);
+      const m = /READY (\d+)/.exec(out) ?? /^listening on https?:\/\/\S*:(\d+)\b/m.exec(out);
       if (m) {
         clearTimeout(t);
         child.stdout!.off('data', onData);
