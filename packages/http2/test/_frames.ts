@@ -473,3 +473,58 @@ export function feedAllWays(input: Uint8Array, o: FeedOptions = {}): RunResult {
   }
   return whole;
 }
+
+/** One step of a {@link feedScript}: client bytes, or calls on the driver (respond, sendData, timers). */
+export type Step = Uint8Array | ((d: Driver) => void);
+
+function runScript(
+  steps: Step[],
+  split: (k: number, bytes: Uint8Array) => number[],
+  o: DriverOptions,
+): string[] {
+  const d = new Driver(o);
+  const transcript: string[] = [];
+  let logged = 0;
+  const record = () => {
+    d.conn.flush();
+    for (; logged < d.log.length; logged++) transcript.push(d.log[logged]!);
+    for (const l of d.lines()) transcript.push(`> ${l}`);
+  };
+  steps.forEach((step, k) => {
+    if (typeof step === 'function') step(d);
+    else {
+      let from = 0;
+      for (const c of split(k, step)) {
+        d.conn.receive(step.slice(from, c));
+        from = c;
+      }
+      d.conn.receive(step.slice(from));
+    }
+    record();
+  });
+  return transcript;
+}
+
+/**
+ * Runs a script of client byte steps and driver calls on fresh connections: every byte step whole,
+ * then every step byte by byte, then each byte step cut in two at every point (the others whole).
+ * After each step the connection is flushed; the transcript is every event and (as `> FRAME`
+ * lines) every frame written, in order, and must be the same for every run. Returns it.
+ */
+export function feedScript(steps: Step[], o: DriverOptions = {}): string[] {
+  const whole = runScript(steps, () => [], o);
+  const every = (b: Uint8Array) => Array.from({ length: Math.max(0, b.length - 1) }, (_, i) => i + 1);
+  expect(
+    runScript(steps, (_k, b) => every(b), o),
+    'byte by byte',
+  ).toEqual(whole);
+  steps.forEach((step, k) => {
+    if (typeof step === 'function') return;
+    for (let at = 1; at < step.length; at++)
+      expect(
+        runScript(steps, (j) => (j === k ? [at] : []), o),
+        `step ${k} split at ${at}`,
+      ).toEqual(whole);
+  });
+  return whole;
+}

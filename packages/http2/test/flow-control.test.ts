@@ -12,7 +12,9 @@ import {
   concat,
   data,
   feedAllWays,
+  feedScript,
   opened,
+  preface,
   rstStream,
   settings,
   windowUpdate,
@@ -24,22 +26,29 @@ const POST = [':method', 'POST', ':scheme', 'https', ':path', '/'];
 
 describe('our receive windows', () => {
   it('SETTINGS announce INITIAL_WINDOW_SIZE; consume() gives the bytes back once half the window is used', () => {
-    const d = opened({ limits: { initialWindowSize: 100, connectionWindowSize: 65_535 } });
     const c = new Client();
-    d.send(c.headers(1, POST).data(1, body(60)).take());
-    expect(d.lines()).toEqual([]);
-    d.conn.consume(1, 30);
-    d.conn.flush();
-    expect(d.lines()).toEqual([]); // 30 < 50: not yet
-    d.conn.consume(1, 30);
-    d.conn.flush();
-    expect(d.lines()).toEqual(['WINDOW_UPDATE 1 +60']);
-    // The window is 100 again: 100 bytes are accepted, 101 are not.
-    d.send(data(1, body(100)));
-    expect(d.log.at(-1)).toMatch(/^data 1 "a{100}" end=false$/);
-    d.send(data(1, 'x'));
-    expect(d.log.at(-1)).toBe('close 1 H2_FLOW_CONTROL 3');
-    expect(d.lines()).toEqual(['RST_STREAM 1 code=3']);
+    const t = feedScript(
+      [
+        preface(),
+        c.headers(1, POST).data(1, body(60)).take(),
+        (d) => d.conn.consume(1, 30), // 30 < 50: not yet
+        (d) => d.conn.consume(1, 30),
+        data(1, body(100)), // the window is 100 again
+        data(1, 'x'),
+      ],
+      { limits: { initialWindowSize: 100, connectionWindowSize: 65_535 } },
+    );
+    expect(t).toEqual([
+      '> SETTINGS 0',
+      '> SETTINGS 0 ACK',
+      'request 1 POST https  / cl=-1 end=false []',
+      `data 1 "${'a'.repeat(60)}" end=false`,
+      '> WINDOW_UPDATE 1 +60',
+      `data 1 "${'a'.repeat(100)}" end=false`,
+      'close 1 H2_FLOW_CONTROL 3',
+      '> RST_STREAM 1 code=3',
+    ]);
+    expect(t).not.toContain('> WINDOW_UPDATE 1 +30');
   });
 
   it('DATA beyond the stream window: stream error FLOW_CONTROL_ERROR, the connection goes on', () => {
@@ -107,38 +116,52 @@ describe('our receive windows', () => {
 
 describe("the client's windows", () => {
   it('sendData beyond the stream window waits for WINDOW_UPDATE', () => {
-    const d = opened({}, [4, 10]);
-    d.send(new Client().headers(1, GET, { end: true }).take());
-    d.conn.respond(1, 200, [], false);
-    expect(d.conn.sendData(1, body(25), true)).toBe(true);
-    d.conn.flush();
-    expect(d.lines()).toEqual(['HEADERS 1 END_HEADERS [":status","200"]', 'DATA 1 len=10']);
-    expect(d.conn.buffered(1)).toBe(15);
-    expect(d.conn.hasOutput).toBe(false);
-    d.send(windowUpdate(1, 10));
-    expect(d.lines()).toEqual(['DATA 1 len=10']);
-    d.send(windowUpdate(1, 100));
-    expect(d.lines()).toEqual(['DATA 1 len=5 END_STREAM']);
-    expect(d.log.at(-1)).toBe('close 1 ok');
+    const t = feedScript([
+      preface([4, 10]),
+      new Client().headers(1, GET, { end: true }).bytes(),
+      (d) => {
+        d.conn.respond(1, 200, [], false);
+        expect(d.conn.sendData(1, body(25), true)).toBe(true);
+      },
+      (d) => {
+        expect(d.conn.buffered(1)).toBe(15);
+        expect(d.conn.hasOutput).toBe(false);
+      },
+      windowUpdate(1, 10),
+      windowUpdate(1, 100),
+    ]);
+    expect(t.slice(4)).toEqual([
+      '> HEADERS 1 END_HEADERS [":status","200"]',
+      '> DATA 1 len=10',
+      '> DATA 1 len=10',
+      // A step's events come before the frames its flush wrote.
+      'close 1 ok',
+      '> DATA 1 len=5 END_STREAM',
+    ]);
   });
 
   it('the connection window is shared: 65,535 bytes, then WINDOW_UPDATE on stream 0', () => {
-    const d = opened({}, [4, 1 << 20]);
-    d.send(new Client().headers(1, GET, { end: true }).take());
-    d.conn.respond(1, 200, [], false);
-    d.conn.sendData(1, body(70_000), true);
-    d.conn.flush();
-    expect(d.lines()).toEqual([
-      'HEADERS 1 END_HEADERS [":status","200"]',
-      'DATA 1 len=16384',
-      'DATA 1 len=16384',
-      'DATA 1 len=16384',
-      'DATA 1 len=16383',
+    const t = feedScript([
+      preface([4, 1 << 20]),
+      new Client().headers(1, GET, { end: true }).bytes(),
+      (d) => {
+        d.conn.respond(1, 200, [], false);
+        d.conn.sendData(1, body(70_000), true);
+      },
+      windowUpdate(0, 1_000),
+      windowUpdate(0, 100_000),
     ]);
-    d.send(windowUpdate(0, 1_000));
-    expect(d.lines()).toEqual(['DATA 1 len=1000']);
-    d.send(windowUpdate(0, 100_000));
-    expect(d.lines()).toEqual(['DATA 1 len=3465 END_STREAM']);
+    expect(t.slice(4)).toEqual([
+      'writable 1', // 70,000 queued: over streamHighWater; 4,465 left after the first flush
+      '> HEADERS 1 END_HEADERS [":status","200"]',
+      '> DATA 1 len=16384',
+      '> DATA 1 len=16384',
+      '> DATA 1 len=16384',
+      '> DATA 1 len=16383',
+      '> DATA 1 len=1000',
+      'close 1 ok',
+      '> DATA 1 len=3465 END_STREAM',
+    ]);
   });
 
   it('DATA frames are at most the client SETTINGS_MAX_FRAME_SIZE', () => {
@@ -151,26 +174,35 @@ describe("the client's windows", () => {
   });
 
   it('SETTINGS_INITIAL_WINDOW_SIZE moves the windows of open streams, below zero too', () => {
-    const d = opened({}, [4, 10]);
-    d.send(new Client().headers(1, GET, { end: true }).take());
-    d.conn.respond(1, 200, [], false);
-    d.conn.sendData(1, body(40), true);
-    d.conn.flush();
-    expect(d.lines().slice(1)).toEqual(['DATA 1 len=10']); // window 0
-    d.send(settings([4, 5])); // window 0 + (5 - 10) = -5
-    expect(d.lines()).toEqual(['SETTINGS 0 ACK']);
-    d.send(windowUpdate(1, 5)); // 0: still nothing
-    expect(d.lines()).toEqual([]);
-    d.send(windowUpdate(1, 7)); // 7
-    expect(d.lines()).toEqual(['DATA 1 len=7']);
-    d.send(settings([4, 20])); // 0 + 15 = 15
-    expect(d.lines()).toEqual(['SETTINGS 0 ACK', 'DATA 1 len=15']);
-    // A new stream starts with the new initial window.
-    d.send(new Client().headers(3, GET, { end: true }).take());
-    d.conn.respond(3, 200, [], false);
-    d.conn.sendData(3, body(30), true);
-    d.conn.flush();
-    expect(d.lines().slice(1)).toEqual(['DATA 3 len=20']);
+    const c = new Client();
+    const t = feedScript([
+      preface([4, 10]),
+      c.headers(1, GET, { end: true }).take(),
+      (d) => {
+        d.conn.respond(1, 200, [], false);
+        d.conn.sendData(1, body(40), true); // 10 go: window 0
+      },
+      settings([4, 5]), // 0 + (5 - 10) = -5
+      windowUpdate(1, 5), // 0: still nothing
+      windowUpdate(1, 7), // 7
+      settings([4, 20]), // 0 + 15 = 15
+      c.headers(3, GET, { end: true }).take(), // a new stream starts with the new initial window
+      (d) => {
+        d.conn.respond(3, 200, [], false);
+        d.conn.sendData(3, body(30), true);
+      },
+    ]);
+    expect(t.slice(4)).toEqual([
+      '> HEADERS 1 END_HEADERS [":status","200"]',
+      '> DATA 1 len=10',
+      '> SETTINGS 0 ACK',
+      '> DATA 1 len=7',
+      '> SETTINGS 0 ACK',
+      '> DATA 1 len=15',
+      expect.stringMatching(/^request 3 GET/),
+      '> HEADERS 3 END_HEADERS [":status","200"]',
+      '> DATA 3 len=20',
+    ]);
   });
 
   it('a stream window past 2^31-1 by WINDOW_UPDATE: stream error FLOW_CONTROL_ERROR', () => {
@@ -211,28 +243,32 @@ describe("the client's windows", () => {
 
 describe('scheduling and the send queue', () => {
   it('two streams share the connection fairly: their DATA frames interleave', () => {
-    const d = opened({}, [4, 1 << 20]);
     const c = new Client();
-    d.send(
-      windowUpdate(0, 1 << 20),
-      c
-        .headers(1, [':method', 'GET', ':scheme', 'https', ':path', '/1'], { end: true })
-        .headers(3, [':method', 'GET', ':scheme', 'https', ':path', '/3'], { end: true })
-        .take(),
-    );
-    d.conn.respond(1, 200, [], false);
-    d.conn.respond(3, 200, [], false);
-    d.conn.sendData(1, body(16_384 * 3), true);
-    d.conn.sendData(3, body(16_384 * 2, 0x62), true);
-    d.conn.flush();
-    expect(d.lines().slice(2)).toEqual([
-      'DATA 1 len=16384',
-      'DATA 3 len=16384',
-      'DATA 1 len=16384',
-      'DATA 3 len=16384 END_STREAM',
-      'DATA 1 len=16384 END_STREAM',
+    const t = feedScript([
+      preface([4, 1 << 20]),
+      concat(
+        windowUpdate(0, 1 << 20),
+        c.headers(1, GET, { end: true }).headers(3, GET, { end: true }).take(),
+      ),
+      (d) => {
+        d.conn.respond(1, 200, [], false);
+        d.conn.respond(3, 200, [], false);
+        d.conn.sendData(1, body(16_384 * 3), true);
+        d.conn.sendData(3, body(16_384 * 2, 0x62), true);
+      },
     ]);
-    expect(d.log.slice(-2)).toEqual(['close 3 ok', 'close 1 ok']);
+    // Events of a step come first in its transcript, then the frames its flush wrote.
+    expect(t.slice(-9)).toEqual([
+      'close 3 ok',
+      'close 1 ok',
+      '> HEADERS 1 END_HEADERS [":status","200"]',
+      '> HEADERS 3 END_HEADERS [":status","200"]',
+      '> DATA 1 len=16384',
+      '> DATA 3 len=16384',
+      '> DATA 1 len=16384',
+      '> DATA 3 len=16384 END_STREAM',
+      '> DATA 1 len=16384 END_STREAM',
+    ]);
   });
 
   it('body chunks keep their bytes and order across frames', () => {
@@ -286,17 +322,24 @@ describe('scheduling and the send queue', () => {
   });
 
   it('trailers go after the queued body, waiting for the window like it', () => {
-    const d = opened({}, [4, 4]);
-    d.send(new Client().headers(1, GET, { end: true }).take());
-    d.conn.respond(1, 200, [], false);
-    d.conn.sendData(1, bytes('abcdef'), false);
-    d.conn.sendTrailers(1, ['x-checksum', '42']);
-    d.conn.flush();
-    expect(d.lines()).toEqual(['HEADERS 1 END_HEADERS [":status","200"]', 'DATA 1 len=4']);
-    expect(d.conn.activeStreams).toBe(1);
-    d.send(windowUpdate(1, 10));
-    expect(d.lines()).toEqual(['DATA 1 len=2', 'HEADERS 1 END_STREAM END_HEADERS ["x-checksum","42"]']);
-    expect(d.log.at(-1)).toBe('close 1 ok');
+    const t = feedScript([
+      preface([4, 4]),
+      new Client().headers(1, GET, { end: true }).bytes(),
+      (d) => {
+        d.conn.respond(1, 200, [], false);
+        d.conn.sendData(1, bytes('abcdef'), false);
+        d.conn.sendTrailers(1, ['x-checksum', '42']);
+      },
+      (d) => expect(d.conn.activeStreams).toBe(1),
+      windowUpdate(1, 10),
+    ]);
+    expect(t.slice(4)).toEqual([
+      '> HEADERS 1 END_HEADERS [":status","200"]',
+      '> DATA 1 len=4',
+      'close 1 ok',
+      '> DATA 1 len=2',
+      '> HEADERS 1 END_STREAM END_HEADERS ["x-checksum","42"]',
+    ]);
   });
 
   it('trailers with no body', () => {
