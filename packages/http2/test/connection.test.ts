@@ -18,6 +18,7 @@ import {
   Flag,
   FrameType,
   feedAllWays,
+  feedScript,
   frame,
   get,
   goaway,
@@ -903,22 +904,26 @@ group('named limits', () => {
   });
 
   it('the send timeout resets a stream whose window stays shut', () => {
-    const d = opened({}, [4, 0]); // the client's INITIAL_WINDOW_SIZE is 0
-    d.send(new Client().headers(1, get(), { end: true }).headers(3, get(), { end: true }).bytes());
-    d.conn.respond(1, 200, [], false);
-    d.conn.sendData(1, bytes('stuck'), true);
-    d.conn.respond(3, 204, [], true);
-    d.conn.flush();
-    d.conn.checkTimers(5_000, 5_000);
-    d.conn.checkTimers(5_001, 0); // 0: off
-    expect(d.log.slice(2)).toEqual(['close 3 ok']);
-    d.conn.checkTimers(5_001, 5_000);
-    d.conn.flush();
-    expect(d.log.at(-1)).toBe('close 1 H2_SEND_TIMEOUT 8');
-    expect(d.lines()).toEqual([
-      'HEADERS 1 END_HEADERS [":status","200"]',
-      'HEADERS 3 END_STREAM END_HEADERS [":status","204"]',
-      'RST_STREAM 1 code=8',
+    const t = feedScript([
+      concat(preface([4, 0]), settingsAck()), // the client's INITIAL_WINDOW_SIZE is 0
+      new Client().headers(1, get(), { end: true }).headers(3, get(), { end: true }).bytes(),
+      (d) => {
+        d.conn.respond(1, 200, [], false);
+        d.conn.sendData(1, bytes('stuck'), true);
+        d.conn.respond(3, 204, [], true);
+      },
+      (d) => {
+        d.conn.checkTimers(5_000, 5_000);
+        d.conn.checkTimers(5_001, 0); // 0: off
+      },
+      (d) => d.conn.checkTimers(5_001, 5_000),
+    ]);
+    expect(t.slice(5)).toEqual([
+      'close 3 ok',
+      '> HEADERS 1 END_HEADERS [":status","200"]',
+      '> HEADERS 3 END_STREAM END_HEADERS [":status","204"]',
+      'close 1 H2_SEND_TIMEOUT 8',
+      '> RST_STREAM 1 code=8',
     ]);
   });
 
@@ -939,27 +944,38 @@ group('named limits', () => {
 
 group('graceful shutdown (RFC 9113 section 6.8)', () => {
   it('GOAWAY 2^31-1 and PING, then GOAWAY with the last stream once the PING comes back', () => {
-    const d = opened();
     const c = new Client();
-    d.send(c.headers(1, get(), { end: true }).bytes());
-    d.conn.shutdown();
-    d.conn.flush();
-    expect(d.lines()).toEqual(['GOAWAY 0 last=2147483647 code=0', 'PING 0 SSSSSSSS']);
-    expect(d.conn.goingAway).toBe(true);
-    d.conn.shutdown(); // once only
-    // A stream the client opened before it saw the GOAWAY is still served.
-    d.send(headersFrame(3, c.block(get('/3')), { end: true }));
-    d.send(ping(0x53, true, bytes('SSSSSSSS')));
-    expect(d.lines()).toEqual(['GOAWAY 0 last=3 code=0']);
-    // Past the last id: decoded (HPACK stays in step) and ignored.
-    d.send(headersFrame(5, c.block(get('/5')), { end: true }));
-    expect(d.log.map((l) => l.slice(0, 9))).toEqual(['request 1', 'request 3']);
-    expect(d.conn.closed).toBe(false);
-    d.conn.respond(1, 204, [], true);
-    expect(d.conn.closed).toBe(false);
-    d.conn.respond(3, 204, [], true);
-    expect(d.conn.closed).toBe(true);
-    expect(d.conn.error).toBe(null);
+    const t = feedScript([
+      concat(preface(), settingsAck()),
+      c.headers(1, get(), { end: true }).take(),
+      (d) => {
+        d.conn.shutdown();
+        expect(d.conn.goingAway).toBe(true);
+        d.conn.shutdown(); // once only
+      },
+      c.headers(3, get('/3'), { end: true }).take(), // opened before the client saw the GOAWAY: served
+      ping(0x53, true, bytes('SSSSSSSS')),
+      c.headers(5, get('/5'), { end: true }).take(), // past the last id: decoded (HPACK in step) and ignored
+      (d) => {
+        expect(d.conn.closed).toBe(false);
+        d.conn.respond(1, 204, [], true);
+        expect(d.conn.closed).toBe(false);
+        d.conn.respond(3, 204, [], true);
+        expect(d.conn.closed).toBe(true);
+        expect(d.conn.error).toBe(null);
+      },
+    ]);
+    expect(t.slice(3)).toEqual([
+      'request 1 GET https example.com / cl=-1 end=true []',
+      '> GOAWAY 0 last=2147483647 code=0',
+      '> PING 0 SSSSSSSS',
+      'request 3 GET https example.com /3 cl=-1 end=true []',
+      '> GOAWAY 0 last=3 code=0',
+      'close 1 ok',
+      'close 3 ok',
+      '> HEADERS 1 END_STREAM END_HEADERS [":status","204"]',
+      '> HEADERS 3 END_STREAM END_HEADERS [":status","204"]',
+    ]);
   });
 
   it('without a PING ACK, the last GOAWAY goes after a second (checkTimers)', () => {
@@ -976,13 +992,16 @@ group('graceful shutdown (RFC 9113 section 6.8)', () => {
   });
 
   it('closed once the last stream is reset by the client', () => {
-    const d = opened();
-    d.send(new Client().headers(1, post()).bytes());
-    d.conn.shutdown();
-    d.send(ping(0x53, true));
-    expect(d.conn.closed).toBe(false);
-    d.send(rstStream(1, ErrorCode.CANCEL));
-    expect(d.conn.closed).toBe(true);
+    const t = feedScript([
+      concat(preface(), settingsAck()),
+      new Client().headers(1, post()).bytes(),
+      (d) => d.conn.shutdown(),
+      ping(0x53, true),
+      (d) => expect(d.conn.closed).toBe(false),
+      rstStream(1, ErrorCode.CANCEL),
+      (d) => expect(d.conn.closed).toBe(true),
+    ]);
+    expect(t.slice(-2)).toEqual(['> GOAWAY 0 last=1 code=0', 'close 1 H2_STREAM_CLOSED 8']);
   });
 
   it('closed once the last stream is reset by us', () => {
