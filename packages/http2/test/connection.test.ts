@@ -32,6 +32,7 @@ import {
   readFrames,
   rstStream,
   START_LINES,
+  type Step,
   settings,
   settingsAck,
   u32,
@@ -819,17 +820,25 @@ group('named limits', () => {
   });
 
   it('Rapid Reset: the bucket refills with time (injected clock)', () => {
-    const d = opened({ limits: { resetBurst: 2, resetsPerSecond: 1 } });
     const c = new Client();
+    const steps: Step[] = [concat(preface(), settingsAck())];
     for (let id = 1; id <= 11; id += 2) {
-      d.now += 1_000;
-      d.send(c.headers(id, get(), {}).raw(rstStream(id, 8)).take());
+      steps.push((d) => {
+        d.now += 1_000;
+      });
+      steps.push(c.headers(id, get(), {}).raw(rstStream(id, 8)).take());
     }
-    expect(d.conn.closed).toBe(false);
-    expect(d.log.filter((l) => l.startsWith('close'))).toHaveLength(6);
+    steps.push((d) => expect(d.conn.closed).toBe(false));
     // Three in the same millisecond empty it.
-    for (let id = 13; id <= 17; id += 2) d.send(c.headers(id, get(), {}).raw(rstStream(id, 8)).take());
-    expect(d.log.at(-1)).toBe('error H2_RAPID_RESET 11');
+    for (let id = 13; id <= 17; id += 2) steps.push(c.headers(id, get(), {}).raw(rstStream(id, 8)).take());
+    const t = feedScript(steps, { limits: { resetBurst: 2, resetsPerSecond: 1 } });
+    // One token left after the six: stream 13 takes it, stream 15 finds the bucket empty.
+    expect(t.filter((l) => l.startsWith('close'))).toHaveLength(8);
+    expect(t.slice(-3)).toEqual([
+      'close 15 H2_STREAM_CLOSED 8',
+      'error H2_RAPID_RESET 11',
+      '> GOAWAY 0 last=15 code=11',
+    ]);
   });
 
   it('Rapid Reset: refused streams count too', () => {
@@ -854,14 +863,22 @@ group('named limits', () => {
   });
 
   it('control frames: the bucket refills with time; ACKs and WINDOW_UPDATE cost nothing', () => {
-    const d = opened({ limits: { controlFrameBurst: 2, controlFramesPerSecond: 10 } });
+    const steps: Step[] = [concat(preface(), settingsAck())];
     for (let i = 0; i < 20; i++) {
-      d.now += 100;
-      d.send(ping(i), ping(i, true), settingsAck(), windowUpdate(0, 1));
+      steps.push((d) => {
+        d.now += 100;
+      });
+      steps.push(concat(ping(i), ping(i, true), settingsAck(), windowUpdate(0, 1)));
     }
-    expect(d.conn.closed).toBe(false);
-    d.send(ping(1), ping(2));
-    expect(d.log).toEqual(['error H2_CONTROL_FLOOD 11']);
+    steps.push((d) => expect(d.conn.closed).toBe(false));
+    steps.push(concat(ping(1), ping(2)));
+    const t = feedScript(steps, { limits: { controlFrameBurst: 2, controlFramesPerSecond: 10 } });
+    expect(t.filter((l) => l.startsWith('> PING'))).toHaveLength(21);
+    expect(t.slice(-3)).toEqual([
+      'error H2_CONTROL_FLOOD 11',
+      '> PING 0 \u0001\u0001\u0001\u0001\u0001\u0001\u0001\u0001 ACK',
+      '> GOAWAY 0 last=0 code=11',
+    ]);
   });
 
   it('empty frames past maxEmptyFrames: ENHANCE_YOUR_CALM; a frame with data resets the count', () => {
