@@ -4,8 +4,11 @@
  * graceful shutdown and the timers. Every client byte sequence runs whole, byte by byte and at every
  * split point (`feedAllWays`), with the same events and the same bytes out each time.
  */
+import { connect } from 'node:http2';
+import { Duplex } from 'node:stream';
 import fc from 'fast-check';
 import { expect, describe as group, it } from 'vitest';
+import { Http2ServerConnection } from '../src/_connection';
 import { ErrorCode, Http2Error, Http2ErrorCode } from '../src/errors';
 import {
   bytes,
@@ -1190,5 +1193,95 @@ group('property: any chunking gives the events of the whole input', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+group("Node's http2 client, in memory (no socket)", () => {
+  it('downloads, an upload with trailers both ways, concurrently: the windows move both ways', async () => {
+    // The client's side of an in-memory pipe: what it writes goes to `receive`; what the connection
+    // writes is pushed to it on a later turn (Node's stream wrapper must not be re-entered).
+    let socket: Duplex | null = null;
+    const bodies = new Map<number, number>();
+    const events: string[] = [];
+    const conn: Http2ServerConnection = new Http2ServerConnection({
+      write: (b) => {
+        const copy = Buffer.from(b);
+        setImmediate(() => socket!.push(copy));
+      },
+      onRequest(id, head, end) {
+        bodies.set(id, 0);
+        events.push(`${head.method} ${head.path}`);
+        if (!end) return;
+        conn.respond(id, 200, ['x-path', head.path], false);
+        conn.sendData(id, Buffer.alloc(100_000, 0x61), true);
+      },
+      onRequestData(id, data) {
+        bodies.set(id, bodies.get(id)! + data.length);
+        conn.consume(id, data.length);
+      },
+      onTrailers(id, fields) {
+        conn.respond(id, 200, [], false);
+        conn.sendData(id, Buffer.from(`got ${bodies.get(id)} ${fields.join('=')}`), false);
+        conn.sendTrailers(id, ['x-done', 'yes']);
+      },
+      onStreamClose(id, error) {
+        events.push(`close ${id} ${error?.code ?? 'ok'}`);
+      },
+      onStreamWritable() {},
+      onError(e) {
+        events.push(`error ${e.code}`);
+      },
+    });
+    socket = new Duplex({
+      read() {},
+      write(chunk: Buffer, _encoding, done) {
+        conn.receive(chunk);
+        conn.flush();
+        done();
+      },
+    });
+    conn.flush();
+    const session = connect('http://example.com', { createConnection: () => socket as never });
+    const download = (path: string) =>
+      new Promise<string>((resolve, reject) => {
+        const req = session.request({ ':path': path });
+        let n = 0;
+        let status = '';
+        req.on('response', (h) => {
+          status = `${h[':status']} ${h['x-path']}`;
+        });
+        req.on('data', (c: Buffer) => {
+          n += c.length;
+        });
+        req.on('end', () => resolve(`${status} ${n}`));
+        req.on('error', reject);
+        req.end();
+      });
+    const upload = new Promise<string>((resolve, reject) => {
+      const req = session.request({ ':path': '/up', ':method': 'POST' }, { waitForTrailers: true });
+      let text = '';
+      let done = '';
+      req.on('wantTrailers', () => req.sendTrailers({ 'x-sum': '42' }));
+      req.on('trailers', (t) => {
+        done = String(t['x-done']);
+      });
+      req.on('data', (c: Buffer) => {
+        text += c.toString();
+      });
+      req.on('end', () => resolve(`${text} ${done}`));
+      req.on('error', reject);
+      req.end(Buffer.alloc(300_000, 0x62)); // over 4 stream windows of 65,535
+    });
+    const got = await Promise.all([download('/a'), upload, download('/b')]);
+    expect(got).toEqual(['200 /a 100000', 'got 300000 x-sum=42 yes', '200 /b 100000']);
+    session.destroy();
+    socket.destroy();
+    expect(events.filter((e) => e.startsWith('close')).sort()).toEqual([
+      'close 1 ok',
+      'close 3 ok',
+      'close 5 ok',
+    ]);
+    expect(events.some((e) => e.startsWith('error'))).toBe(false);
+    expect(conn.activeStreams).toBe(0);
   });
 });
