@@ -23,6 +23,7 @@ import {
 const body = (n: number, c = 0x61) => new Uint8Array(n).fill(c);
 const GET = [':method', 'GET', ':scheme', 'https', ':path', '/'];
 const POST = [':method', 'POST', ':scheme', 'https', ':path', '/'];
+const LIMITS_100 = { limits: { initialWindowSize: 100, connectionWindowSize: 65_535 } };
 
 describe('our receive windows', () => {
   it('SETTINGS announce INITIAL_WINDOW_SIZE; consume() gives the bytes back once half the window is used', () => {
@@ -69,30 +70,43 @@ describe('our receive windows', () => {
   });
 
   it('padding counts against the window and is given back with the next WINDOW_UPDATE', () => {
-    const d = opened({ limits: { initialWindowSize: 100, connectionWindowSize: 65_535 } });
-    d.send(new Client().headers(1, POST).data(1, body(10), false, 40).take());
-    expect(d.log.at(-1)).toBe(`data 1 "${'a'.repeat(10)}" end=false`);
-    d.conn.consume(1, 10); // 10 data + 41 padding (with the pad length byte) = 51 >= 50
-    d.conn.flush();
-    expect(d.lines()).toEqual(['WINDOW_UPDATE 1 +51']);
+    const t = feedScript(
+      [
+        preface(),
+        new Client().headers(1, POST).data(1, body(10), false, 40).bytes(),
+        (d) => d.conn.consume(1, 10), // 10 data + 41 padding (with the pad length byte) = 51 >= 50
+      ],
+      LIMITS_100,
+    );
+    expect(t.slice(-2)).toEqual([`data 1 "${'a'.repeat(10)}" end=false`, '> WINDOW_UPDATE 1 +51']);
   });
 
   it('padding alone is given back without consume() (frames of nothing but padding cannot stall the stream)', () => {
-    const d = opened({ limits: { initialWindowSize: 100, connectionWindowSize: 65_535 } });
-    d.send(new Client().headers(1, POST).data(1, '', false, 59).take());
-    expect(d.lines()).toEqual(['WINDOW_UPDATE 1 +60']);
-    d.send(data(1, body(100), true));
-    expect(d.log.at(-1)).toBe(`data 1 "${'a'.repeat(100)}" end=true`);
+    const t = feedScript(
+      [preface(), new Client().headers(1, POST).data(1, '', false, 59).bytes(), data(1, body(100), true)],
+      LIMITS_100,
+    );
+    expect(t.slice(-3)).toEqual([
+      'data 1 "" end=false',
+      '> WINDOW_UPDATE 1 +60',
+      `data 1 "${'a'.repeat(100)}" end=true`,
+    ]);
   });
 
   it('consume() on an unknown, closed or ended stream, or of 0 bytes, does nothing', () => {
-    const d = opened({ limits: { initialWindowSize: 100 } });
-    d.send(new Client().headers(1, POST).data(1, body(80), true).take());
-    d.conn.consume(1, 80); // the client ended: no more window needed
-    d.conn.consume(3, 80);
-    d.conn.consume(1, 0);
-    d.conn.flush();
-    expect(d.lines()).toEqual([]);
+    const t = feedScript(
+      [
+        preface(),
+        new Client().headers(1, POST).data(1, body(80), true).bytes(),
+        (d) => {
+          d.conn.consume(1, 80); // the client ended: no more window needed
+          d.conn.consume(3, 80);
+          d.conn.consume(1, 0);
+        },
+      ],
+      { limits: { initialWindowSize: 100 } },
+    );
+    expect(t.filter((l) => l.startsWith('> WINDOW_UPDATE 1'))).toEqual([]);
   });
 
   it('the connection window is given back as DATA arrives, half a window at a time', () => {
