@@ -121,6 +121,11 @@ const OUT_SIZE = 262_144;
 const HANDOVER = 16_384;
 /** DATA bytes one `flush` hands out at most (about one output buffer); the owner flushes again. */
 const FLUSH_BUDGET = 245_760;
+// How a remembered stream closed: both sides ended; we reset it (frames in flight are ignored);
+// the client reset it (anything it sends after is a stream error).
+const CLOSED_ENDED = 1;
+const CLOSED_BY_US = 2;
+const CLOSED_BY_PEER = 3;
 /** Closed stream ids remembered (to tell "closed" from "never opened", and to ignore late frames). */
 const CLOSED_RING = 64;
 
@@ -227,7 +232,7 @@ export class Http2ServerConnection {
   private lastStream = 0;
   private readonly closedIds = new Int32Array(CLOSED_RING);
   /** Per closed id in the ring: 1 when we reset it (late frames are ignored), 0 otherwise. */
-  private readonly closedByUs = new Uint8Array(CLOSED_RING);
+  private readonly closedHowRing = new Uint8Array(CLOSED_RING);
   private closedAt = 0;
   // send side
   private connSendWindow = DEFAULT_WINDOW;
@@ -486,10 +491,10 @@ export class Http2ServerConnection {
     return p + length - pad;
   }
 
-  /** Whether `id` (at most `lastStream`) is one we remember closing, and how: 2 by us, 1 otherwise, 0 unknown. */
+  /** How `id` (at most `lastStream`) was closed, if it is among the last ones: a `CLOSED_*`, else 0. */
   private closedHow(id: number): number {
     const ids = this.closedIds;
-    for (let i = 0; i < CLOSED_RING; i++) if (ids[i] === id) return this.closedByUs[i] === 1 ? 2 : 1;
+    for (let i = 0; i < CLOSED_RING; i++) if (ids[i] === id) return this.closedHowRing[i]!;
     return 0;
   }
 
@@ -524,10 +529,15 @@ export class Http2ServerConnection {
             ErrorCode.PROTOCOL_ERROR,
           ),
         );
-      } else if (this.closedHow(id) !== 2) {
-        this.fail(new Http2Error(Http2ErrorCode.H2_STREAM_CLOSED, `DATA on closed stream ${id}`));
+      } else {
+        const how = this.closedHow(id);
+        // RFC 9113 section 5.1: after the client's own RST_STREAM, a stream error; after its
+        // END_STREAM (or a stream long gone), a connection error; in flight after ours, ignored.
+        if (how === CLOSED_BY_PEER) this.rst(id, ErrorCode.STREAM_CLOSED);
+        else if (how !== CLOSED_BY_US)
+          this.fail(new Http2Error(Http2ErrorCode.H2_STREAM_CLOSED, `DATA on closed stream ${id}`));
       }
-      return; // late DATA on a stream we reset: ignored
+      return;
     }
     if (s.state === S_REMOTE_CLOSED || s.state === S_CLOSED) {
       this.streamError(
@@ -737,8 +747,9 @@ export class Http2ServerConnection {
       const how = this.closedHow(id);
       // Sent before our RST_STREAM reached the client (trailers after an early response): ignored,
       // as RFC 9113 section 5.1 allows; decoded above, so the HPACK tables stay in step.
-      if (how === 2) return;
-      if (how !== 0)
+      if (how === CLOSED_BY_US) return;
+      if (how === CLOSED_BY_PEER) this.rst(id, ErrorCode.STREAM_CLOSED);
+      else if (how !== 0)
         this.fail(new Http2Error(Http2ErrorCode.H2_STREAM_CLOSED, `HEADERS on closed stream ${id}`));
       else
         this.fail(
@@ -814,7 +825,7 @@ export class Http2ServerConnection {
   private refuse(s: H2Stream, err: Http2Error): void {
     this.h.onRefused?.(s.id, err);
     this.rst(s.id, err.errorCode);
-    this.remember(s.id, true);
+    this.remember(s.id, CLOSED_BY_US);
     if (!this.resets.take(this.clock()))
       this.fail(new Http2Error(Http2ErrorCode.H2_RAPID_RESET, 'Too many streams refused or reset'));
   }
@@ -866,7 +877,7 @@ export class Http2ServerConnection {
     const code = get32(b, p);
     // Reset by the client: it must send nothing more on it (RFC 9113 section 6.1), so a later DATA
     // is a STREAM_CLOSED error, not a frame in flight to ignore.
-    this.drop(s, false);
+    this.drop(s, CLOSED_BY_PEER);
     this.h.onStreamClose(
       id,
       new Http2Error(
@@ -1027,32 +1038,32 @@ export class Http2ServerConnection {
   /** Closes `s` when both sides ended. */
   private maybeClose(s: H2Stream): void {
     if (s.state !== S_CLOSED || !this.streams.has(s.id)) return;
-    this.drop(s, false);
+    this.drop(s, CLOSED_ENDED);
     this.h.onStreamClose(s.id, null);
     this.checkDone();
   }
 
-  /** Removes `s` (closed), remembering its id. */
-  private drop(s: H2Stream, byUs: boolean): void {
+  /** Removes `s` (closed), remembering its id and `how`. */
+  private drop(s: H2Stream, how: number): void {
     s.state = S_CLOSED;
     this.streams.delete(s.id);
     s.queue.length = 0;
     s.queuedBytes = 0;
     s.endQueued = false;
-    this.remember(s.id, byUs);
+    this.remember(s.id, how);
   }
 
-  private remember(id: number, byUs: boolean): void {
+  private remember(id: number, how: number): void {
     const i = this.closedAt;
     this.closedIds[i] = id;
-    this.closedByUs[i] = byUs ? 1 : 0;
+    this.closedHowRing[i] = how;
     this.closedAt = (i + 1) % CLOSED_RING;
   }
 
   /** A stream error: RST_STREAM, the stream closes, its owner hears why. */
   private streamError(s: H2Stream, err: Http2Error): void {
     this.rst(s.id, err.errorCode);
-    this.drop(s, true);
+    this.drop(s, CLOSED_BY_US);
     this.h.onStreamClose(s.id, err);
     this.checkDone();
   }
@@ -1163,7 +1174,7 @@ export class Http2ServerConnection {
     const s = this.streams.get(id);
     if (s === undefined || this.dead) return;
     this.rst(id, code);
-    this.drop(s, true);
+    this.drop(s, CLOSED_BY_US);
     this.checkDone();
   }
 
@@ -1339,14 +1350,14 @@ export class Http2ServerConnection {
     s.endQueued = false;
     if (s.state === S_REMOTE_CLOSED) {
       s.state = S_CLOSED;
-      this.drop(s, false);
+      this.drop(s, CLOSED_ENDED);
       this.h.onStreamClose(s.id, null);
       this.checkDone();
     } else {
       // The response is complete before the request: stop the upload (RFC 9113 section 8.1).
       s.state = S_LOCAL_CLOSED;
       this.rst(s.id, ErrorCode.NO_ERROR);
-      this.drop(s, true);
+      this.drop(s, CLOSED_BY_US);
       this.h.onStreamClose(s.id, null);
       this.checkDone();
     }

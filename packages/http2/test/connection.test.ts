@@ -589,10 +589,33 @@ group('stream states (RFC 9113 section 5.1)', () => {
     expect(r.out).toEqual(OPEN);
   });
 
-  it('DATA after the client reset the stream: connection error STREAM_CLOSED', () => {
-    const input = start().headers(1, post()).raw(rstStream(1, ErrorCode.CANCEL)).data(1, 'late').bytes();
-    const r = connError(input, 'H2_STREAM_CLOSED', 5);
-    expect(r.log.slice(1)).toEqual(['close 1 H2_STREAM_CLOSED 8', 'error H2_STREAM_CLOSED 5']);
+  it('DATA and HEADERS after the client reset the stream: stream errors STREAM_CLOSED (RFC 9113 section 5.1)', () => {
+    const input = start()
+      .headers(1, post())
+      .raw(rstStream(1, ErrorCode.CANCEL))
+      .data(1, 'late')
+      .headers(1, ['x-trailer', 'v'], { end: true })
+      .headers(3, get('/3'), { end: true })
+      .bytes();
+    const r = feedAllWays(input);
+    expect(r.log.slice(1)).toEqual(['close 1 H2_STREAM_CLOSED 8', expect.stringMatching(/^request 3 GET/)]);
+    expect(r.out.filter((l) => l.startsWith('RST_STREAM'))).toEqual([
+      'RST_STREAM 1 code=5',
+      'RST_STREAM 1 code=5',
+    ]);
+    expect(r.out.some((l) => l.startsWith('GOAWAY'))).toBe(false);
+    expect(r.driver.conn.closed).toBe(false);
+  });
+
+  it('DATA after the client ended the stream and it closed: connection error STREAM_CLOSED', () => {
+    const first = start().headers(1, get(), { end: true });
+    const head = first.take();
+    const late = first.data(1, 'late').take();
+    const r = feedAllWays(head, {
+      onRequest: (d, id) => d.conn.respond(id, 204, [], true),
+      after: (d) => d.conn.receive(late),
+    });
+    expect(r.log.at(-1)).toBe('error H2_STREAM_CLOSED 5');
   });
 
   it('DATA and trailers the client sent before our RST_STREAM reached it are ignored', () => {
