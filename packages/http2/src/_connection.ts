@@ -491,6 +491,16 @@ export class Http2ServerConnection {
     return p + length - pad;
   }
 
+  /**
+   * RST_STREAM STREAM_CLOSED for a frame on a stream the client reset itself. Each costs a token of
+   * the Rapid Reset bucket: a client cannot make us answer such frames without bound.
+   */
+  private closedStreamError(id: number): void {
+    this.rst(id, ErrorCode.STREAM_CLOSED);
+    if (!this.resets.take(this.clock()))
+      this.fail(new Http2Error(Http2ErrorCode.H2_RAPID_RESET, 'Too many frames on streams the client reset'));
+  }
+
   /** How `id` (at most `lastStream`) was closed, if it is among the last ones: a `CLOSED_*`, else 0. */
   private closedHow(id: number): number {
     const ids = this.closedIds;
@@ -533,7 +543,7 @@ export class Http2ServerConnection {
         const how = this.closedHow(id);
         // RFC 9113 section 5.1: after the client's own RST_STREAM, a stream error; after its
         // END_STREAM (or a stream long gone), a connection error; in flight after ours, ignored.
-        if (how === CLOSED_BY_PEER) this.rst(id, ErrorCode.STREAM_CLOSED);
+        if (how === CLOSED_BY_PEER) this.closedStreamError(id);
         else if (how !== CLOSED_BY_US)
           this.fail(new Http2Error(Http2ErrorCode.H2_STREAM_CLOSED, `DATA on closed stream ${id}`));
       }
@@ -748,7 +758,7 @@ export class Http2ServerConnection {
       // Sent before our RST_STREAM reached the client (trailers after an early response): ignored,
       // as RFC 9113 section 5.1 allows; decoded above, so the HPACK tables stay in step.
       if (how === CLOSED_BY_US) return;
-      if (how === CLOSED_BY_PEER) this.rst(id, ErrorCode.STREAM_CLOSED);
+      if (how === CLOSED_BY_PEER) this.closedStreamError(id);
       else if (how !== 0)
         this.fail(new Http2Error(Http2ErrorCode.H2_STREAM_CLOSED, `HEADERS on closed stream ${id}`));
       else
