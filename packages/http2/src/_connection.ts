@@ -75,15 +75,24 @@ function publishFrame(
   b: Uint8Array,
   at: number,
   fields: string[] | null,
+  payload: Uint8Array | null = null,
 ): void {
   const length = (b[at]! << 16) | (b[at + 1]! << 8) | b[at + 2]!;
   const type = b[at + 3]!;
-  // A copy even when `b` is a Buffer (whose own `slice` is a view).
-  const bytes = Uint8Array.prototype.slice.call(
-    b,
-    at,
-    Math.min(b.length, at + FRAME_HEADER + length, at + FRAME_BYTES_KEPT),
-  );
+  let bytes: Uint8Array;
+  if (payload === null) {
+    // A copy even when `b` is a Buffer (whose own `slice` is a view).
+    bytes = Uint8Array.prototype.slice.call(
+      b,
+      at,
+      Math.min(b.length, at + FRAME_HEADER + length, at + FRAME_BYTES_KEPT),
+    );
+  } else {
+    // A DATA frame whose payload was written by reference, after its header.
+    bytes = new Uint8Array(Math.min(FRAME_HEADER + payload.length, FRAME_BYTES_KEPT));
+    bytes.set(b.subarray(at, at + FRAME_HEADER));
+    bytes.set(payload.subarray(0, bytes.length - FRAME_HEADER), FRAME_HEADER);
+  }
   const msg: Http2FrameMessage = {
     connectionId: id,
     direction,
@@ -116,11 +125,13 @@ function uninitialised(n: number): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, n);
 }
 
+/** DATA payloads of at least this many bytes are written by reference, not copied. */
+const BY_REFERENCE = 16_384;
 /** The output buffer's size; an output of at least `HANDOVER` bytes is handed over whole. */
-const OUT_SIZE = 262_144;
+const OUT_SIZE = 32_768;
 const HANDOVER = 16_384;
-/** DATA bytes one `flush` hands out at most (about one output buffer); the owner flushes again. */
-const FLUSH_BUDGET = 245_760;
+/** DATA bytes one `flush` hands out at most; the owner flushes again (until its socket is full). */
+const FLUSH_BUDGET = 262_144;
 // How a remembered stream closed: both sides ended; we reset it (frames in flight are ignored);
 // the client reset it (anything it sends after is a stream error).
 const CLOSED_ENDED = 1;
@@ -257,6 +268,8 @@ export class Http2ServerConnection {
   private readonly diagId: number;
   /** Header lists of blocks written and not yet published (only while someone subscribes). */
   private outBlocks: string[][] = [];
+  /** The payload of the DATA frame whose header ends the output, written by reference after it. */
+  private refPayload: Uint8Array | null = null;
 
   constructor(handlers: Http2Handlers, options?: Http2ConnectionOptions) {
     this.h = handlers;
@@ -1315,9 +1328,11 @@ export class Http2ServerConnection {
         (chunk[at + 4]! & Flag.END_HEADERS) !== 0
       )
         fields = this.outBlocks.shift() ?? null;
-      publishFrame(this.diagId, 'out', chunk, at, fields);
+      const payload = at + FRAME_HEADER + len > chunk.length ? this.refPayload : null;
+      publishFrame(this.diagId, 'out', chunk, at, fields, payload);
       at += FRAME_HEADER + len;
     }
+    this.refPayload = null;
   }
 
   /** A HEADERS frame (and CONTINUATIONs past the peer's frame size) for `s`. */
@@ -1446,11 +1461,20 @@ export class Http2ServerConnection {
     this.connSendWindow -= n;
     s.lastProgress = this.clock();
     const fin = s.queuedBytes === 0 && s.endQueued && s.trailers === null;
-    // The payload is copied once, next to its frame header: the output leaves in large chunks
-    // (one write per flush), which the transport queues by reference.
-    const at = this.reserve(FRAME_HEADER + n);
-    putFrameHeader(this.out, at, n, FrameType.DATA, fin ? Flag.END_STREAM : 0, s.id);
-    this.out.set(data, at + FRAME_HEADER);
+    if (n < BY_REFERENCE) {
+      // A small payload is copied next to its frame header: many frames leave in one chunk.
+      const at = this.reserve(FRAME_HEADER + n);
+      putFrameHeader(this.out, at, n, FrameType.DATA, fin ? Flag.END_STREAM : 0, s.id);
+      this.out.set(data, at + FRAME_HEADER);
+    } else {
+      // A full frame's payload is handed over as the caller's bytes, after its header: no copy
+      // (the transport queues a chunk this large by reference, in the same writev).
+      const at = this.reserve(FRAME_HEADER);
+      putFrameHeader(this.out, at, n, FrameType.DATA, fin ? Flag.END_STREAM : 0, s.id);
+      if (frameChannel.hasSubscribers) this.refPayload = data;
+      this.emit();
+      this.h.write(data);
+    }
     if (s.wantWritable && s.queuedBytes < this.limits.streamHighWater) {
       s.wantWritable = false;
       this.h.onStreamWritable(s.id);

@@ -28,7 +28,7 @@ type OwnedSocket = Socket & { [kConn]?: SocketConnection };
  * `writev` of many small pieces. Strings are kept as written (a V8 rope) until the batch ends or bytes
  * follow them: a batch of strings only (HTTP heads and text bodies) leaves as ONE string that Node
  * encodes once, with no copy of ours. Small byte writes are copied into the shared byte pool
- * (`_pool.ts`) at once, with any strings before them; writes larger than the pool's copy limit are
+ * (`_pool.ts`) at once, with any strings before them; writes of at least the pool's copy limit are
  * queued as they are (one `writev` at uncork).
  */
 
@@ -263,7 +263,7 @@ export class SocketConnection implements Connection {
       this.text = this.text === '' ? data : this.text + data;
     } else {
       if (this.text !== '') this.settleText();
-      if (data.length > POOL_COPY_LIMIT) {
+      if (data.length >= POOL_COPY_LIMIT) {
         this.writeDirect(data);
       } else {
         const n = data.length;

@@ -41,7 +41,7 @@ export interface Connection {
   /**
    * Queue bytes for sending. Returns false when the queue is above its high-water mark: stop
    * writing and wait for `onDrain`. Writes after `end()`/`destroy()` are dropped and return false.
-   * Inside `cork()` small writes (up to 16 KiB) are copied at once; otherwise a `Uint8Array` is
+   * Inside `cork()` small writes (under 16 KiB) are copied at once; otherwise a `Uint8Array` is
    * queued by reference, as `socket.write` does: do not modify it after writing.
    */
   write(data: Uint8Array | string): boolean;
