@@ -36,6 +36,8 @@ import type { ConnRegistry, Counters, RegisteredConn } from './_registry';
 import { type RequestOwner, ServerRequest } from './_request';
 
 const EMPTY = new Uint8Array(0);
+/** Shares of DATA (256 KiB each) written past the socket's high-water mark in one flush. */
+const FLUSH_ROUNDS = 16;
 
 /** The HTTP status a refused stream is counted with (`request.refused`). */
 function refusedStatus(err: Http2Error): number {
@@ -575,10 +577,13 @@ export class H2Session implements Http2Handlers, HandlerHost<H2Exchange>, Flusha
     this.flushScheduled = false;
     if (this.closed) return;
     if (!this.blocked) {
-      // Each h2 flush hands out a bounded share of DATA; go on until the socket's queue is full
-      // (its drain flushes again) or nothing is left that the windows allow.
+      // Each h2 flush hands out a bounded share of DATA (256 KiB); go on until nothing is left
+      // that the windows allow, or the socket's queue is full and FLUSH_ROUNDS more shares went
+      // into it (its drain flushes again). Full DATA frames are views of the response's own
+      // bytes, so a deep queue costs references, not copies, and one writev carries megabytes.
       this.conn.cork();
-      while (!this.h2.flush() && !this.blocked) {}
+      let extra = 0;
+      while (!this.h2.flush()) if (this.blocked && ++extra >= FLUSH_ROUNDS) break;
       this.conn.uncork();
     }
     // Only now, with the batch handed over, may the transport hear that the connection is idle: a
