@@ -265,6 +265,8 @@ export class Http2ServerConnection {
   error: Http2Error | null = null;
   /** Streams opened over the connection's life. */
   streamsOpened = 0;
+  /** The clock, read once per flush (DATA frames stamp their stream's progress with it). */
+  private now = 0;
   private readonly diagId: number;
   /** Header lists of blocks written and not yet published (only while someone subscribes). */
   private outBlocks: string[][] = [];
@@ -1401,6 +1403,7 @@ export class Http2ServerConnection {
   flush(): boolean {
     let budget = FLUSH_BUDGET;
     const ring = this.ring;
+    if (ring.length > this.ringHead) this.now = this.clock();
     while (this.ringHead < ring.length && budget > 0) {
       const s = ring[this.ringHead++]!;
       s.scheduled = false;
@@ -1459,7 +1462,7 @@ export class Http2ServerConnection {
     s.queuedBytes -= n;
     s.sendWindow -= n;
     this.connSendWindow -= n;
-    s.lastProgress = this.clock();
+    s.lastProgress = this.now;
     const fin = s.queuedBytes === 0 && s.endQueued && s.trailers === null;
     if (n < BY_REFERENCE) {
       // A small payload is copied next to its frame header: many frames leave in one chunk.
