@@ -546,14 +546,7 @@ export class Http2ServerConnection {
     const s = this.streams.get(id);
     if (s === undefined) {
       if (id > this.lastStream) {
-        this.fail(
-          new Http2Error(
-            Http2ErrorCode.H2_STREAM_STATE,
-            'DATA on an idle stream',
-            0,
-            ErrorCode.PROTOCOL_ERROR,
-          ),
-        );
+        this.fail(idleStream('DATA'));
       } else {
         const how = this.closedHow(id);
         // RFC 9113 section 5.1: after the client's own RST_STREAM, a stream error; after its
@@ -888,15 +881,7 @@ export class Http2ServerConnection {
     }
     const s = this.streams.get(id);
     if (s === undefined) {
-      if (id > this.lastStream)
-        this.fail(
-          new Http2Error(
-            Http2ErrorCode.H2_STREAM_STATE,
-            'RST_STREAM on an idle stream',
-            0,
-            ErrorCode.PROTOCOL_ERROR,
-          ),
-        );
+      if (id > this.lastStream) this.fail(idleStream('RST_STREAM'));
       return; // closed already: ignored
     }
     const code = get32(b, p);
@@ -1028,15 +1013,7 @@ export class Http2ServerConnection {
     }
     const s = this.streams.get(id);
     if (s === undefined) {
-      if (id > this.lastStream)
-        this.fail(
-          new Http2Error(
-            Http2ErrorCode.H2_STREAM_STATE,
-            'WINDOW_UPDATE on an idle stream',
-            0,
-            ErrorCode.PROTOCOL_ERROR,
-          ),
-        );
+      if (id > this.lastStream) this.fail(idleStream('WINDOW_UPDATE'));
       return;
     }
     if (inc === 0) {
@@ -1485,6 +1462,11 @@ export class Http2ServerConnection {
     if (fin) this.localEnd(s);
     return n;
   }
+}
+
+/** A frame other than HEADERS or PRIORITY on a stream not opened yet (RFC 9113 section 5.1). */
+function idleStream(what: string): Http2Error {
+  return new Http2Error(Http2ErrorCode.H2_STREAM_STATE, `${what} on an idle stream`);
 }
 
 /** `[':status', '200']` per status, built once. */

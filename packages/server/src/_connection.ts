@@ -56,7 +56,7 @@ import { ServerError, ServerErrorCode } from './_errors';
 import { Exchange } from './_exchange';
 import { type Flushable, scheduleFlush } from './_flush';
 import { H2Session } from './_h2';
-import { clientFault, invokeHandler } from './_invoke';
+import { invokeHandler, reportHandlerError } from './_invoke';
 import type { ServerLimits, ServerTimeouts } from './_options';
 import type { ParserPool, ParserSlot } from './_parser-pool';
 import type { ConnRegistry, Counters, RegisteredConn } from './_registry';
@@ -707,17 +707,7 @@ export class ConnState implements Flushable {
   handlerFailed(ex: Exchange, error: unknown): void {
     // Whatever a handler throws after its client went away is a consequence of that (a write to a
     // finished response, a stream cut short), not a bug to log.
-    const client = ex.aborted || clientFault(error);
-    if (!client) {
-      const onError = this.config.onError;
-      if (onError !== null) {
-        try {
-          onError(error, ex.req);
-        } catch {
-          // a failing logger must not take the connection down
-        }
-      }
-    }
+    reportHandlerError(this.config, ex.aborted, error, ex.req);
     if (ex.dead || ex.ended) return;
     const res = ex.res;
     if (res !== null && !res.headersSent) {

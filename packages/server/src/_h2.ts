@@ -31,7 +31,7 @@ import {
 } from './_diagnostics';
 import { ServerError, ServerErrorCode } from './_errors';
 import { type Flushable, scheduleFlush } from './_flush';
-import { clientFault, type HandlerHost, invokeHandler } from './_invoke';
+import { type HandlerHost, invokeHandler, reportHandlerError } from './_invoke';
 import type { ConnRegistry, Counters, RegisteredConn } from './_registry';
 import { type RequestOwner, ServerRequest } from './_request';
 
@@ -479,16 +479,7 @@ export class H2Session implements Http2Handlers, HandlerHost<H2Exchange>, Flusha
 
   /** A handler threw: as over HTTP/1.1, but the answer is a response on its stream, or a reset. */
   handlerFailed(ex: H2Exchange, error: unknown): void {
-    if (!(ex.aborted || clientFault(error))) {
-      const onError = this.config.onError;
-      if (onError !== null) {
-        try {
-          onError(error, ex.req);
-        } catch {
-          // a failing logger must not take the connection down
-        }
-      }
-    }
+    reportHandlerError(this.config, ex.aborted, error, ex.req);
     if (ex.dead || ex.ended) return;
     const res = ex.res!;
     if (!res.headersSent) {

@@ -113,7 +113,7 @@ function invokeTraced<E extends HandledExchange>(
  * Whether an error escaping a handler is the client's doing (it went away, sent too much, sent a
  * bad body, took too long), not a bug: such errors are counted, never logged as handler errors.
  */
-export function clientFault(e: unknown): boolean {
+function clientFault(e: unknown): boolean {
   if (e instanceof ServerError) {
     const c = e.code;
     return (
@@ -133,4 +133,24 @@ export function clientFault(e: unknown): boolean {
   if (code === 'ERR_RESPONSE_ABORTED') return true;
   if ((e as { name?: unknown }).name === 'AbortError') return true;
   return false;
+}
+
+/**
+ * A handler's error, for `onError`, unless it is the client's doing (see {@link clientFault}) or its
+ * client had already gone (whatever it throws then is a consequence). A failing logger is ignored.
+ */
+export function reportHandlerError(
+  config: EngineConfig,
+  clientGone: boolean,
+  error: unknown,
+  req: ServerRequest | null,
+): void {
+  if (clientGone || clientFault(error)) return;
+  const onError = config.onError;
+  if (onError === null) return;
+  try {
+    onError(error, req);
+  } catch {
+    // a failing logger must not take the connection down
+  }
 }

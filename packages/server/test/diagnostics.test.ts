@@ -189,8 +189,13 @@ describe('the same channels over HTTP/2', () => {
     const finishes: ResponseFinishMessage[] = [];
     const refused: RequestRefusedMessage[] = [];
     const trace = tracingChannel<unknown, RequestTraceContext>(ServerChannel.REQUEST);
+    const none = () => {};
     const handlers = {
-      start: (c: RequestTraceContext) => started.push(`${c.request.streamId} ${c.request.path}`),
+      start: (c: RequestTraceContext) => void started.push(`${c.request.streamId} ${c.request.path}`),
+      end: none,
+      asyncStart: none,
+      asyncEnd: none,
+      error: none,
     };
     trace.subscribe(handlers);
     cleanups.push(() => trace.unsubscribe(handlers));
