@@ -170,7 +170,10 @@ describe('server spans', () => {
     const session = http2.connect(url);
     try {
       const body = await new Promise<string>((resolve, reject) => {
-        const stream = session.request({ ':path': '/users/9', traceparent: `00-${PARENT_TRACE}-${PARENT_SPAN}-01` });
+        const stream = session.request({
+          ':path': '/users/9',
+          traceparent: `00-${PARENT_TRACE}-${PARENT_SPAN}-01`,
+        });
         let text = '';
         stream.setEncoding('utf8');
         stream.on('data', (d: string) => (text += d));
