@@ -2,10 +2,10 @@
  * Layer check: reads every workspace package's imports and dependencies and fails on any import
  * that breaks Strata's layering (see the root README, "Layer rules").
  *
- * - http-parser, response, router and forms are leaves: no other `@strata` package, no `node:net`,
- *   `node:tls` or `node:cluster`.
+ * - http-parser, http2, response, router and forms are leaves: no other `@strata` package, no
+ *   `node:net`, `node:tls` or `node:cluster` (http2 no `node:http*` either: it is the protocol, sans I/O).
  * - transport knows nothing of HTTP: no HTTP package (`@strata/*` HTTP layers, `node:http*`).
- * - server composes transport, http-parser, response and forms only: never router or websocket.
+ * - server composes transport, http-parser, http2, response and forms only: never router or websocket.
  * - inspector composes like server, on top of it: it imports server and response only (never
  *   transport, http-parser, router, websocket or forms) and no socket or HTTP builtin (`node:net`,
  *   `node:tls`, `node:cluster`, `node:http*`). It hears the other layers through their
@@ -37,9 +37,16 @@ interface WorkspacePackage {
   dependencies: string[];
 }
 
-const LEAVES = new Set(['@strata/http-parser', '@strata/response', '@strata/router', '@strata/forms']);
+const LEAVES = new Set([
+  '@strata/http-parser',
+  '@strata/http2',
+  '@strata/response',
+  '@strata/router',
+  '@strata/forms',
+]);
 const HTTP_PACKAGES = new Set([
   '@strata/http-parser',
+  '@strata/http2',
   '@strata/response',
   '@strata/router',
   '@strata/server',
@@ -143,7 +150,7 @@ function ruleFor(owner: WorkspacePackage, target: string): string | undefined {
   if (owner.name === '@strata/transport' && HTTP_PACKAGES.has(target))
     return '@strata/transport knows nothing of HTTP';
   if (owner.name === '@strata/server' && (target === '@strata/router' || target === '@strata/websocket'))
-    return '@strata/server composes transport, http-parser, response and forms only (never router or websocket)';
+    return '@strata/server composes transport, http-parser, http2, response and forms only (never router or websocket)';
   if (owner.name === '@strata/otel' && !OTEL_IMPORTS.has(target) && target.startsWith('@strata/'))
     return '@strata/otel imports server only (the other layers through their channels)';
   if (owner.name === '@strata/inspector' && !INSPECTOR_IMPORTS.has(target) && target.startsWith('@strata/'))
@@ -154,6 +161,8 @@ function ruleFor(owner: WorkspacePackage, target: string): string | undefined {
 function builtinRule(owner: WorkspacePackage, builtin: string): string | undefined {
   if (LEAVES.has(owner.name) && SOCKET_MODULES.has(builtin))
     return `${owner.name} is a pure leaf layer: no node:${builtin}`;
+  if (owner.name === '@strata/http2' && HTTP_BUILTINS.has(builtin))
+    return '@strata/http2 is the protocol itself, sans I/O: no node:http*';
   if (owner.name === '@strata/transport' && HTTP_BUILTINS.has(builtin))
     return '@strata/transport knows nothing of HTTP';
   if (owner.name === '@strata/inspector')

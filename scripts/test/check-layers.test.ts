@@ -33,12 +33,14 @@ function fixture(): string {
       JSON.stringify({ name, exports: exportsOf(extra), dependencies: deps }),
     );
   pkg('packages/http-parser', '@strata/http-parser');
+  pkg('packages/http2', '@strata/http2');
   pkg('packages/response', '@strata/response');
   pkg('packages/router', '@strata/router');
   pkg('packages/transport', '@strata/transport', {}, { './testing': './src/testing.ts' });
   pkg('packages/server', '@strata/server', {
     '@strata/transport': 'workspace:^',
     '@strata/http-parser': 'workspace:^',
+    '@strata/http2': 'workspace:^',
     '@strata/response': 'workspace:^',
   });
   pkg('packages/websocket', '@strata/websocket', { '@strata/server': 'workspace:^' });
@@ -134,6 +136,18 @@ describe('check-layers', () => {
       'packages/router/src/bad.ts',
       "const c = require('node:cluster');",
       /no node:cluster/,
+    ],
+    [
+      'http2 (a leaf) importing the transport',
+      'packages/http2/src/bad.ts',
+      "import type { Connection } from '@strata/transport';",
+      /leaf/,
+    ],
+    [
+      'http2 importing node:http2',
+      'packages/http2/src/bad.ts',
+      "import h2 from 'node:http2';",
+      /sans I\/O: no node:http/,
     ],
     [
       'transport importing an HTTP package',
