@@ -254,9 +254,10 @@ async function releaseSource(source: StreamSource): Promise<void> {
 export class ResponseWriter {
   private readonly sink: ByteSink;
   private readonly isHead: boolean;
-  private readonly versionMinor: 0 | 1;
+  // 0 or 1: HTTP/1.0 or HTTP/1.1; 2: HTTP/2 (a FieldSink). One field for both, so that an
+  // HTTP/1.1 writer has exactly the fields it had before the HTTP/2 mode existed.
+  private readonly versionMinor: 0 | 1 | 2;
   private readonly date: boolean;
-  private readonly h2: boolean;
   private ka: boolean;
   private code = 200;
   private reason: string | null = null;
@@ -273,7 +274,9 @@ export class ResponseWriter {
   private body = 0;
   private trailerList: string[] | null = null;
   private headText: string | null = null;
-  private fieldList: string[] | null = null; // HTTP/2: the final head's fields, rendered on demand
+  // HTTP/2 only: the final head's fields, rendered on demand. Declared, never initialised: an
+  // HTTP/1.1 writer does not carry the slot.
+  declare private fieldList: string[] | undefined;
   private aborted = false;
   private wake: (() => void) | null = null;
   private cancelSource: (() => void) | null = null;
@@ -285,16 +288,21 @@ export class ResponseWriter {
   constructor(sink: ByteSink | FieldSink, options: ResponseWriterOptions) {
     this.sink = sink;
     this.isHead = options.method === 'HEAD';
-    this.versionMinor = options.versionMinor;
+    const h2 = options.http2 === true;
+    this.versionMinor = h2 ? 2 : options.versionMinor;
     this.ka = options.keepAlive;
     this.date = options.date !== false;
-    this.h2 = options.http2 === true;
     if (
-      this.h2 &&
+      h2 &&
       (typeof (sink as FieldSink).writeHead !== 'function' ||
         typeof (sink as FieldSink).writeTrailers !== 'function')
     )
       throw new TypeError('http2 mode needs a FieldSink (writeHead and writeTrailers)');
+  }
+
+  /** HTTP/2 mode (see `versionMinor`). */
+  private get h2(): boolean {
+    return this.versionMinor === 2;
   }
 
   /** Status code (default 200). */
@@ -322,7 +330,7 @@ export class ResponseWriter {
    */
   get head(): string | null {
     const t = this.headText;
-    if (t !== null || this.fieldList === null) return t;
+    if (t !== null || this.fieldList === undefined) return t;
     this.headText = renderFields(this.code, this.fieldList);
     return this.headText;
   }
