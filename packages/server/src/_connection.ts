@@ -48,7 +48,6 @@ import type { Connection } from '@strata/transport';
 import {
   finishChannel,
   type RequestRefusedMessage,
-  type ResponseFinishMessage,
   refusedChannel,
   requestTrace,
 } from './_diagnostics';
@@ -56,7 +55,7 @@ import { ServerError, ServerErrorCode } from './_errors';
 import { Exchange } from './_exchange';
 import { type Flushable, scheduleFlush } from './_flush';
 import { H2Session } from './_h2';
-import { invokeHandler, reportHandlerError } from './_invoke';
+import { invokeHandler, logResponse, publishFinish, reportHandlerError } from './_invoke';
 import type { ServerLimits, ServerTimeouts } from './_options';
 import type { ParserPool, ParserSlot } from './_parser-pool';
 import type { ConnRegistry, Counters, RegisteredConn } from './_registry';
@@ -664,22 +663,13 @@ export class ConnState implements Flushable {
 
   /** Publishes `strata:server:response.finish` for `ex` (the caller checked `hasSubscribers`). */
   publishFinish(ex: Exchange, aborted: boolean): void {
-    const req = ex.req;
     const res = ex.res;
-    const ctx = ex.trace;
-    const msg: ResponseFinishMessage = {
-      request: req,
-      response: res,
-      connectionId: this.conn.id,
-      context: ctx,
-      route: ctx !== null ? ctx.route : null,
-      status: ex.status !== 0 ? ex.status : res?.headersSent ? res.statusCode : 0,
-      bytesIn: req !== null ? req._received : 0,
-      bytesOut: ex.measure ? ex.bytes : -1,
-      durationMs: ex.measure ? performance.now() - ex.start : -1,
+    publishFinish(
+      this.conn.id,
+      ex,
+      ex.status !== 0 ? ex.status : res?.headersSent ? res.statusCode : 0,
       aborted,
-    };
-    finishChannel.publish(msg);
+    );
   }
 
   /** The handler of `ex` returned or settled: once its response is retired too, it is no longer in flight. */
@@ -832,20 +822,8 @@ export class ConnState implements Flushable {
   }
 
   logResponse(ex: Exchange): void {
-    const req = ex.req;
-    const info: ResponseInfo = {
-      method: req !== null ? req.method : '',
-      path: req !== null ? req.path : '',
-      status: ex.status !== 0 ? ex.status : ex.res !== null ? ex.res.statusCode : 0,
-      bytes: ex.bytes,
-      durationMs: ex.start === 0 ? 0 : performance.now() - ex.start,
-      remoteAddress: this.conn.remoteAddress,
-    };
-    try {
-      this.config.onResponse!(info);
-    } catch {
-      // a failing logger must not take the connection down
-    }
+    const status = ex.status !== 0 ? ex.status : ex.res !== null ? ex.res.statusCode : 0;
+    logResponse(this.config, ex, status, this.conn.remoteAddress);
   }
 
   // ---- output -----------------------------------------------------------------------------------

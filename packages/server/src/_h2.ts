@@ -26,12 +26,11 @@ import {
   finishChannel,
   type RequestRefusedMessage,
   type RequestTraceContext,
-  type ResponseFinishMessage,
   refusedChannel,
 } from './_diagnostics';
 import { ServerError, ServerErrorCode } from './_errors';
 import { type Flushable, scheduleFlush } from './_flush';
-import { type HandlerHost, invokeHandler, reportHandlerError } from './_invoke';
+import { type HandlerHost, invokeHandler, logResponse, publishFinish, reportHandlerError } from './_invoke';
 import type { ConnRegistry, Counters, RegisteredConn } from './_registry';
 import { type RequestOwner, ServerRequest } from './_request';
 
@@ -525,36 +524,9 @@ export class H2Session implements Http2Handlers, HandlerHost<H2Exchange>, Flusha
     if (!aborted) this.counters.responded(status);
     const req = ex.req;
     if (!aborted && req !== null && !req._bodyDone) req._discard();
-    if (this.config.onResponse !== null && !aborted && req !== null) {
-      try {
-        this.config.onResponse({
-          method: req.method,
-          path: req.path,
-          status,
-          bytes: ex.bytes,
-          durationMs: ex.start === 0 ? 0 : performance.now() - ex.start,
-          remoteAddress: this.conn.remoteAddress,
-        });
-      } catch {
-        // a failing logger must not take the connection down
-      }
-    }
-    if (finishChannel.hasSubscribers) {
-      const ctx = ex.trace;
-      const msg: ResponseFinishMessage = {
-        request: req,
-        response: res,
-        connectionId: this.conn.id,
-        context: ctx,
-        route: ctx !== null ? ctx.route : null,
-        status,
-        bytesIn: req !== null ? req._received : 0,
-        bytesOut: ex.measure ? ex.bytes : -1,
-        durationMs: ex.measure ? performance.now() - ex.start : -1,
-        aborted,
-      };
-      finishChannel.publish(msg);
-    }
+    if (this.config.onResponse !== null && !aborted && req !== null)
+      logResponse(this.config, ex, status, this.conn.remoteAddress);
+    if (finishChannel.hasSubscribers) publishFinish(this.conn.id, ex, status, aborted);
   }
 
   // ---- output ----------------------------------------------------------------------------------

@@ -1,7 +1,12 @@
 import { FormError } from '@strata/forms';
 import type { ResponseWriter } from '@strata/response';
-import type { EngineConfig } from './_connection';
-import { type RequestTraceContext, requestTrace } from './_diagnostics';
+import type { EngineConfig, ResponseInfo } from './_connection';
+import {
+  finishChannel,
+  type RequestTraceContext,
+  type ResponseFinishMessage,
+  requestTrace,
+} from './_diagnostics';
 import { ServerError, ServerErrorCode } from './_errors';
 import type { ServerRequest } from './_request';
 
@@ -153,4 +158,61 @@ export function reportHandlerError(
   } catch {
     // a failing logger must not take the connection down
   }
+}
+
+/** A finished exchange of either framing, as the access log and `response.finish` read it. @internal */
+export interface FinishedExchange extends HandledExchange {
+  readonly req: ServerRequest | null;
+  res: ResponseWriter | null;
+  /** Response bytes written (when measured). */
+  bytes: number;
+  /** Bytes and time are measured (an `onResponse` logger, or a `response.finish` subscriber). */
+  measure: boolean;
+}
+
+/** Calls `config.onResponse` (the caller checked it is set) for `ex`; a failing logger is ignored. */
+export function logResponse(
+  config: EngineConfig,
+  ex: FinishedExchange,
+  status: number,
+  remoteAddress: string,
+): void {
+  const req = ex.req;
+  const info: ResponseInfo = {
+    method: req !== null ? req.method : '',
+    path: req !== null ? req.path : '',
+    status,
+    bytes: ex.bytes,
+    durationMs: ex.start === 0 ? 0 : performance.now() - ex.start,
+    remoteAddress,
+  };
+  try {
+    config.onResponse!(info);
+  } catch {
+    // a failing logger must not take the connection down
+  }
+}
+
+/** Publishes `strata:server:response.finish` for `ex` (the caller checked `hasSubscribers`). */
+export function publishFinish(
+  connectionId: number,
+  ex: FinishedExchange,
+  status: number,
+  aborted: boolean,
+): void {
+  const req = ex.req;
+  const ctx = ex.trace;
+  const msg: ResponseFinishMessage = {
+    request: req,
+    response: ex.res,
+    connectionId,
+    context: ctx,
+    route: ctx !== null ? ctx.route : null,
+    status,
+    bytesIn: req !== null ? req._received : 0,
+    bytesOut: ex.measure ? ex.bytes : -1,
+    durationMs: ex.measure ? performance.now() - ex.start : -1,
+    aborted,
+  };
+  finishChannel.publish(msg);
 }
