@@ -45,12 +45,7 @@ import { HttpParseError, ParseStatus, type RequestHead, type RequestParser } fro
 import { type Http2Limits, matchPreface } from '@strata/http2';
 import { cannedResponse, ResponseWriter, statusText } from '@strata/response';
 import type { Connection } from '@strata/transport';
-import {
-  finishChannel,
-  type RequestRefusedMessage,
-  refusedChannel,
-  requestTrace,
-} from './_diagnostics';
+import { finishChannel, type RequestRefusedMessage, refusedChannel, requestTrace } from './_diagnostics';
 import { ServerError, ServerErrorCode } from './_errors';
 import { Exchange } from './_exchange';
 import { type Flushable, scheduleFlush } from './_flush';
